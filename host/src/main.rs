@@ -1,1 +1,297 @@
-fn main(){}
+//! The `bioai` command line: parse arguments, build the host, run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use bioai::config::Settings;
+use bioai::policy::{Policy, PolicySet};
+use bioai::registry::{CallContext, Registry};
+use bioai::runtime::{Runtime, RuntimeConfig};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+/// BioAiSaaS host: biomedical tools and agents as sandboxed WebAssembly components.
+#[derive(Parser)]
+#[command(name = "bioai", version, about)]
+struct Cli {
+    #[command(flatten)]
+    dirs: Dirs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Dirs {
+    /// Also load the plugins (*.wasm) of this directory (repeatable).
+    #[arg(long = "plugins", value_name = "DIR", global = true)]
+    plugins: Vec<PathBuf>,
+    /// Also load the policies (*.toml) of this directory (repeatable).
+    #[arg(long = "policies", value_name = "DIR", global = true)]
+    policies: Vec<PathBuf>,
+    /// Where the host keeps its state [env: BIOAI_DATA_DIR] [default: .bioai].
+    #[arg(long = "data-dir", value_name = "DIR", global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve over HTTP (loopback by default).
+    Serve {
+        /// Listen address [env: BIOAI_BIND] [default: 127.0.0.1:8787].
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
+    },
+    /// Call one tool and print its result and meters as JSON.
+    Call {
+        /// The tool, e.g. `seq.gc_content`.
+        tool: String,
+        /// The arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+    },
+    /// Plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// List the loaded plugins and their tools.
+    List,
+    /// Print a component's tools, their JSON schemas and the policy that would apply.
+    Inspect {
+        /// The component file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate the policy files of directories; prints every error with file and line.
+    Check {
+        /// Directories to check.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BIOAI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn settings(dirs: &Dirs) -> Settings {
+    let mut s = Settings::from_env();
+    s.plugin_dirs.extend(dirs.plugins.iter().cloned());
+    s.policy_dirs.extend(dirs.policies.iter().cloned());
+    if let Some(d) = &dirs.data_dir {
+        s.data_dir = d.clone();
+    }
+    s
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = settings(&cli.dirs);
+    match cli.command {
+        Command::Serve { bind } => serve(settings, bind).await,
+        Command::Call { tool, args } => call(settings, &tool, &args).await,
+        Command::Plugin(PluginCommand::List) => list(settings).await,
+        Command::Plugin(PluginCommand::Inspect { file }) => inspect(settings, &file).await,
+        Command::Policy(PolicyCommand::Check { dirs }) => Ok(check_policies(&dirs)),
+    }
+}
+
+async fn serve(settings: Settings, bind: Option<std::net::SocketAddr>) -> Result<ExitCode> {
+    let registry = Arc::new(bioai::start(&settings).await?);
+    let addr = bind.unwrap_or(settings.bind);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (is another server running there? choose another with --bind)"))?;
+    tracing::info!(
+        %addr,
+        plugins = registry.plugins().count(),
+        tools = registry.tools().count(),
+        "serving; GET /healthz, GET /tools"
+    );
+    axum::serve(listener, bioai::http::app(registry))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn call(settings: Settings, tool: &str, args: &str) -> Result<ExitCode> {
+    let args: serde_json::Value = serde_json::from_str(args)
+        .with_context(|| format!("the arguments are not valid JSON: {args}"))?;
+    let registry = bioai::start(&settings).await?;
+    let outcome = registry.call(tool, &args, CallContext::default()).await?;
+    let ok = outcome.result.is_ok();
+    let report = json!({
+        "tool": outcome.tool,
+        "result": outcome.result.as_ref().ok(),
+        "error": outcome.result.as_ref().err().map(|e| json!({"class": e.class(), "message": e.to_string()})),
+        "meters": outcome.meters,
+        "stdout": outcome.stdout.text,
+        "stderr": outcome.stderr.text,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+async fn list(settings: Settings) -> Result<ExitCode> {
+    let registry = bioai::start(&settings).await?;
+    print_registry(&registry);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_registry(registry: &Registry) {
+    for plugin in registry.plugins() {
+        let title = plugin
+            .info
+            .as_ref()
+            .map(|i| format!(" — {}", i.title))
+            .unwrap_or_default();
+        let policy = match &plugin.policy.source {
+            Some(p) if plugin.has_policy_file => p.display().to_string(),
+            _ => "none (default deny)".to_string(),
+        };
+        println!("{}{title}", plugin.name);
+        println!("  file:   {}", plugin.path.display());
+        println!("  policy: {policy}");
+        for tool in registry.tools().filter(|t| t.plugin == plugin.name) {
+            let first_line = tool.description.lines().next().unwrap_or_default();
+            println!("  {:<32} {first_line}", tool.name);
+        }
+        for s in &plugin.skipped {
+            println!("  (not a tool) {s}");
+        }
+    }
+}
+
+async fn inspect(settings: Settings, file: &std::path::Path) -> Result<ExitCode> {
+    let policies = PolicySet::load(&settings.policy_dirs).map_err(|errors| {
+        anyhow::anyhow!(
+            "invalid policies:\n{}",
+            errors
+                .iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    let runtime = Arc::new(Runtime::new(&RuntimeConfig {
+        cache_dir: Some(settings.cache_dir()),
+        max_concurrent_instances: 4,
+        ..RuntimeConfig::default()
+    })?);
+    let mut registry = Registry::new(runtime, policies);
+    let plugin = registry.load_file(file).await?;
+    let tools: Vec<_> = registry.tools().collect();
+    let policy: &Policy = &plugin.policy;
+    let report = json!({
+        "plugin": plugin.name,
+        "namespace": plugin.namespace,
+        "metadata": plugin.info.as_ref().map(|i| json!({
+            "title": i.title, "description": i.description, "version": i.version,
+        })),
+        "tools": tools,
+        "not_tools": plugin.skipped,
+        "policy": {
+            "file": policy.source.as_ref().filter(|_| plugin.has_policy_file).map(|p| p.display().to_string()),
+            "limits": {
+                "fuel": policy.limits.fuel,
+                "memory_bytes": policy.limits.memory_bytes,
+                "timeout_ms": policy.limits.timeout.as_millis() as u64,
+                "max_output_bytes": policy.limits.max_output_bytes,
+            },
+            "dirs": policy.dirs.iter().map(|d| json!({"host": d.host, "guest": d.guest, "writable": d.writable})).collect::<Vec<_>>(),
+            "workspace": policy.workspace.as_ref().map(|w| w.guest.clone()),
+            "network_allow": policy.network.allow.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            "network_allow_private": policy.network.allow_private,
+            "env": policy.env.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
+        },
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_policies(dirs: &[PathBuf]) -> ExitCode {
+    let mut bad = false;
+    for dir in dirs {
+        if !dir.is_dir() {
+            eprintln!("{}: not a directory", dir.display());
+            bad = true;
+        }
+    }
+    if bad {
+        return ExitCode::from(2);
+    }
+    match PolicySet::load(dirs) {
+        Ok(set) => {
+            println!("{} policies OK", set.len());
+            for p in set.iter() {
+                if let Some(src) = &p.source {
+                    println!("  {} ({})", p.plugin, src.display());
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{} error(s)", errors.len());
+            ExitCode::from(1)
+        }
+    }
+}

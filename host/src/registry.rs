@@ -1,0 +1,667 @@
+//! Loaded plugins and the tool index `namespace.function -> (plugin, export)`.
+//!
+//! A plugin is any WASI 0.2 component. Every function it exports, at the top
+//! level or in an exported interface (except WASI's own and our metadata
+//! interface), becomes a tool named `<namespace>.<function_in_snake_case>`.
+//! Schemas and descriptions come from the component's WIT, decoded from the
+//! component itself, so components built with any toolchain work.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bioai_policy::{Policy, PolicySet};
+use bioai_witjson::{ToolOutput, ToolSignature, snake_case};
+use serde::Serialize;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use wasmtime::component::ComponentExportIndex;
+use wit_parser::{Function, Resolve, WorldItem};
+
+use crate::runtime::{
+    Captured, CallSpec, Failure, Meters, PluginInfo, ProgressSink, Program, Runtime, RuntimeError,
+};
+
+/// The export name of our metadata interface, which is not a tool.
+const METADATA_INTERFACE: &str = "bioai:plugin/metadata@0.1.0";
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The runtime refused the component.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The component's WIT could not be decoded.
+    #[error("{path}: cannot read the component's WIT: {message}")]
+    Wit {
+        /// The plugin file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// Two plugins would export the same tool name.
+    #[error(
+        "{path}: tool `{tool}` is already provided by plugin `{other}`; give one of them another namespace in its policy (`namespace = \"...\"`)"
+    )]
+    ToolClash {
+        /// The plugin being loaded.
+        path: PathBuf,
+        /// The clashing tool name.
+        tool: String,
+        /// The plugin that already has it.
+        other: String,
+    },
+    /// A plugin of the same name is already loaded.
+    #[error(
+        "{path}: a plugin named `{name}` is already loaded from {other}; rename one of the files"
+    )]
+    NameClash {
+        /// The plugin being loaded.
+        path: PathBuf,
+        /// The plugin name.
+        name: String,
+        /// Where the loaded one came from.
+        other: PathBuf,
+    },
+    /// The namespace is not a valid tool-name prefix.
+    #[error(
+        "{path}: namespace `{namespace}` is not valid: use lowercase letters, digits and `_`, starting with a letter"
+    )]
+    BadNamespace {
+        /// The plugin file.
+        path: PathBuf,
+        /// The namespace.
+        namespace: String,
+    },
+    /// The policy asks for more memory than the host allows any instance.
+    #[error(
+        "{path}: its policy allows {asked} bytes of memory but the host's maximum is {max}; lower `limits.memory_mib`"
+    )]
+    MemoryAboveHostMax {
+        /// The plugin file.
+        path: PathBuf,
+        /// What the policy asks.
+        asked: u64,
+        /// The host's maximum.
+        max: u64,
+    },
+}
+
+/// MCP-style hints about a tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolAnnotations {
+    /// The tool does not modify its environment.
+    pub read_only_hint: bool,
+    /// The tool may perform destructive updates.
+    pub destructive_hint: bool,
+    /// Repeated calls with the same arguments have no additional effect.
+    pub idempotent_hint: bool,
+    /// The tool interacts with external entities.
+    pub open_world_hint: bool,
+}
+
+impl From<&crate::runtime::Annotations> for ToolAnnotations {
+    fn from(a: &crate::runtime::Annotations) -> Self {
+        Self {
+            read_only_hint: a.read_only,
+            destructive_hint: a.destructive,
+            idempotent_hint: a.idempotent,
+            open_world_hint: a.open_world,
+        }
+    }
+}
+
+/// One tool: an exported function of a plugin.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    /// `namespace.function`, e.g. `seq.gc_content`.
+    pub name: String,
+    /// Human-readable title, from the plugin's metadata.
+    pub title: Option<String>,
+    /// From the function's WIT doc comment.
+    pub description: String,
+    /// JSON Schema of the arguments.
+    pub input_schema: Value,
+    /// JSON Schema of the structured result.
+    pub output_schema: Option<Value>,
+    /// Behaviour hints.
+    pub annotations: ToolAnnotations,
+    /// The plugin providing it.
+    pub plugin: String,
+    /// The WIT export it calls, e.g. `bioai:seq/sequence@0.1.0#gc-content`.
+    pub export: String,
+    #[serde(skip)]
+    function: Function,
+    #[serde(skip)]
+    index: ComponentExportIndex,
+}
+
+/// A loaded plugin.
+pub struct Plugin {
+    /// The plugin's name: its file stem.
+    pub name: String,
+    /// Where it was loaded from.
+    pub path: PathBuf,
+    /// The tool namespace in force.
+    pub namespace: String,
+    /// What its metadata export said, if it has one.
+    pub info: Option<PluginInfo>,
+    /// The policy applied to its calls (the default-deny one if none was written).
+    pub policy: Arc<Policy>,
+    /// Whether `policy` came from a file.
+    pub has_policy_file: bool,
+    /// The component's WIT, printed.
+    pub wit: String,
+    /// Exported functions that could not become tools, with the reason.
+    pub skipped: Vec<String>,
+    env: Vec<(String, String)>,
+    program: Program,
+    resolve: Arc<Resolve>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the caller provides for one tool call beyond the arguments.
+#[derive(Clone, Default)]
+pub struct CallContext {
+    /// The project's workspace directory on the host, if the call has a project.
+    pub workspace: Option<PathBuf>,
+    /// Cancelling interrupts the call; its meters are still reported.
+    pub cancel: CancellationToken,
+    /// Receives progress reports.
+    pub progress: Option<ProgressSink>,
+}
+
+/// The result of a tool call.
+#[derive(Debug)]
+pub struct ToolOutcome {
+    /// The tool that ran.
+    pub tool: String,
+    /// The plugin that provided it.
+    pub plugin: String,
+    /// The structured result, or why there is none.
+    pub result: Result<Value, CallFailure>,
+    /// What the call consumed.
+    pub meters: Meters,
+    /// The guest's stdout.
+    pub stdout: Captured,
+    /// The guest's stderr.
+    pub stderr: Captured,
+}
+
+/// Why a tool call produced no result.
+#[derive(Debug, Clone, thiserror::Error, Serialize)]
+#[serde(untagged)]
+pub enum CallFailure {
+    /// The tool ran and returned its own error (`result::err`).
+    #[error("{message}")]
+    ToolError {
+        /// Human-readable message.
+        message: String,
+        /// The error value as JSON.
+        detail: Value,
+        /// `denied` when the tool failed after its policy refused a capability.
+        class: &'static str,
+    },
+    /// The call failed in the host's hands (limits, trap, bad arguments...).
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+
+impl CallFailure {
+    /// A stable class name: `tool_error`, `denied`, or the [`Failure`] class.
+    pub fn class(&self) -> &'static str {
+        match self {
+            CallFailure::ToolError { class, .. } => class,
+            CallFailure::Failure(f) => f.class(),
+        }
+    }
+}
+
+/// Calling a tool that does not exist.
+#[derive(Debug, thiserror::Error)]
+#[error("no tool named `{name}`{hint}")]
+pub struct UnknownTool {
+    /// The requested name.
+    pub name: String,
+    hint: String,
+}
+
+/// The loaded plugins and their tools.
+pub struct Registry {
+    runtime: Arc<Runtime>,
+    policies: PolicySet,
+    plugins: BTreeMap<String, Arc<Plugin>>,
+    tools: BTreeMap<String, (Arc<Plugin>, Tool)>,
+}
+
+impl Registry {
+    /// An empty registry applying `policies` to the plugins it loads.
+    pub fn new(runtime: Arc<Runtime>, policies: PolicySet) -> Self {
+        Self {
+            runtime,
+            policies,
+            plugins: BTreeMap::new(),
+            tools: BTreeMap::new(),
+        }
+    }
+
+    /// The runtime calls run on.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// Loads every `*.wasm` file of `dir` (sorted by name). Returns the
+    /// errors of the plugins that failed; the others stay loaded.
+    pub async fn load_dir(&mut self, dir: &Path) -> Vec<LoadError> {
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+                .collect(),
+            Err(source) => {
+                return vec![LoadError::Runtime(RuntimeError::Read {
+                    path: dir.to_path_buf(),
+                    source,
+                })];
+            }
+        };
+        files.sort();
+        let mut errors = Vec::new();
+        for file in files {
+            if let Err(e) = self.load_file(&file).await {
+                errors.push(e);
+            }
+        }
+        errors
+    }
+
+    /// Loads one component file as a plugin and indexes its tools.
+    pub async fn load_file(&mut self, path: &Path) -> Result<Arc<Plugin>, LoadError> {
+        let plugin = prepare(&self.runtime, &self.policies, path).await?;
+        if let Some(other) = self.plugins.get(&plugin.plugin.name) {
+            return Err(LoadError::NameClash {
+                path: path.to_path_buf(),
+                name: plugin.plugin.name.clone(),
+                other: other.path.clone(),
+            });
+        }
+        let (plugin, tools) = plugin.into_parts();
+        for tool in &tools {
+            if let Some((other, _)) = self.tools.get(&tool.name) {
+                return Err(LoadError::ToolClash {
+                    path: path.to_path_buf(),
+                    tool: tool.name.clone(),
+                    other: other.name.clone(),
+                });
+            }
+        }
+        tracing::info!(
+            plugin = %plugin.name,
+            tools = tools.len(),
+            policy = plugin.has_policy_file,
+            "loaded plugin"
+        );
+        for tool in tools {
+            self.tools.insert(tool.name.clone(), (plugin.clone(), tool));
+        }
+        self.plugins.insert(plugin.name.clone(), plugin.clone());
+        Ok(plugin)
+    }
+
+    /// The loaded plugins, by name.
+    pub fn plugins(&self) -> impl Iterator<Item = &Arc<Plugin>> {
+        self.plugins.values()
+    }
+
+    /// Every tool, sorted by name.
+    pub fn tools(&self) -> impl Iterator<Item = &Tool> {
+        self.tools.values().map(|(_, t)| t)
+    }
+
+    /// One tool by name.
+    pub fn tool(&self, name: &str) -> Option<&Tool> {
+        self.tools.get(name).map(|(_, t)| t)
+    }
+
+    /// Calls a tool with JSON arguments.
+    pub async fn call(
+        &self,
+        name: &str,
+        args: &Value,
+        ctx: CallContext,
+    ) -> Result<ToolOutcome, UnknownTool> {
+        let Some((plugin, tool)) = self.tools.get(name) else {
+            return Err(self.unknown(name));
+        };
+        Ok(call_tool(&self.runtime, plugin, tool, args, ctx).await)
+    }
+
+    fn unknown(&self, name: &str) -> UnknownTool {
+        let ns = name.split('.').next().unwrap_or(name);
+        let similar: Vec<&str> = self
+            .tools
+            .keys()
+            .filter(|t| t.starts_with(&format!("{ns}.")))
+            .map(String::as_str)
+            .take(10)
+            .collect();
+        let hint = if similar.is_empty() {
+            "; list the available tools with `bioai plugin list`".to_string()
+        } else {
+            format!("; tools in `{ns}`: {}", similar.join(", "))
+        };
+        UnknownTool {
+            name: name.to_string(),
+            hint,
+        }
+    }
+}
+
+/// Calls one tool of one plugin: JSON to values, the runtime call, values to JSON.
+async fn call_tool(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    tool: &Tool,
+    args: &Value,
+    ctx: CallContext,
+) -> ToolOutcome {
+    let sig = ToolSignature {
+        resolve: &plugin.resolve,
+        func: &tool.function,
+    };
+    let mut outcome = ToolOutcome {
+        tool: tool.name.clone(),
+        plugin: plugin.name.clone(),
+        result: Err(CallFailure::Failure(Failure::Cancelled)),
+        meters: Meters::default(),
+        stdout: Captured::default(),
+        stderr: Captured::default(),
+    };
+    let vals = match sig.args_to_vals(args) {
+        Ok(v) => v,
+        Err(e) => {
+            outcome.result = Err(Failure::BadArguments {
+                message: e.to_string(),
+            }
+            .into());
+            return outcome;
+        }
+    };
+    let spec = CallSpec {
+        policy: &plugin.policy,
+        env: &plugin.env,
+        workspace: ctx.workspace.as_deref(),
+        cancel: ctx.cancel,
+        progress: ctx.progress,
+        label: &tool.name,
+    };
+    let result_count = usize::from(tool.function.result.is_some());
+    let ran = runtime
+        .call(&plugin.program, &tool.index, &vals, result_count, spec)
+        .await;
+    outcome.meters = ran.meters;
+    outcome.stdout = ran.stdout;
+    outcome.stderr = ran.stderr;
+    outcome.result = match ran.result {
+        Err(f) => Err(f.into()),
+        Ok(results) => match sig.results_to_output(&results) {
+            Ok(ToolOutput::Success(v)) => Ok(v),
+            Ok(ToolOutput::ToolError { message, detail }) => {
+                let class = if ran.denials.is_empty() {
+                    "tool_error"
+                } else {
+                    "denied"
+                };
+                let message = if ran.denials.is_empty() {
+                    message
+                } else {
+                    format!("{message} (denied by policy: {})", ran.denials.join("; "))
+                };
+                Err(CallFailure::ToolError {
+                    message,
+                    detail,
+                    class,
+                })
+            }
+            Err(e) => Err(Failure::Trap {
+                message: format!("the plugin returned a value the host cannot convert: {e}"),
+            }
+            .into()),
+        },
+    };
+    outcome
+}
+
+/// A plugin read and checked, not yet indexed.
+struct Prepared {
+    plugin: Plugin,
+    tools: Vec<Tool>,
+}
+
+impl Prepared {
+    fn into_parts(self) -> (Arc<Plugin>, Vec<Tool>) {
+        let plugin = Arc::new(self.plugin);
+        (plugin, self.tools)
+    }
+}
+
+async fn prepare(
+    runtime: &Runtime,
+    policies: &PolicySet,
+    path: &Path,
+) -> Result<Prepared, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| RuntimeError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let wit_err = |message: String| LoadError::Wit {
+        path: path.to_path_buf(),
+        message,
+    };
+    let decoded = wit_component::decode(&bytes).map_err(|e| wit_err(format!("{e:#}")))?;
+    let (resolve, world) = match decoded {
+        wit_component::DecodedWasm::Component(resolve, world) => (resolve, world),
+        wit_component::DecodedWasm::WitPackage(..) => {
+            return Err(wit_err(
+                "this file is a WIT package, not a component".to_string(),
+            ));
+        }
+    };
+    let embedded = embedded_wit(&bytes);
+    let program = runtime.load_bytes(&name, &bytes)?;
+    let info = runtime.describe(&program).await?;
+
+    let (policy, has_policy_file) = match policies.get(&name) {
+        Some(p) => (p.clone(), true),
+        None => (Policy::default_for(&name), false),
+    };
+    if policy.limits.memory_bytes > runtime.max_memory_bytes() {
+        return Err(LoadError::MemoryAboveHostMax {
+            path: path.to_path_buf(),
+            asked: policy.limits.memory_bytes,
+            max: runtime.max_memory_bytes(),
+        });
+    }
+    let namespace = policy
+        .namespace
+        .clone()
+        .or_else(|| info.as_ref().and_then(|i| i.namespace.clone()))
+        .unwrap_or_else(|| snake_case(&name));
+    if !valid_namespace(&namespace) {
+        return Err(LoadError::BadNamespace {
+            path: path.to_path_buf(),
+            namespace,
+        });
+    }
+
+    let mut tools = Vec::new();
+    let mut skipped = Vec::new();
+    for (key, item) in &resolve.worlds[world].exports {
+        let export_name = resolve.name_world_key(key);
+        let funcs: Vec<(Option<&str>, &Function)> = match item {
+            WorldItem::Function(f) => vec![(None, f)],
+            WorldItem::Interface { id, .. } => {
+                if export_name == METADATA_INTERFACE || export_name.starts_with("wasi:") {
+                    continue;
+                }
+                resolve.interfaces[*id]
+                    .functions
+                    .values()
+                    .map(|f| (Some(export_name.as_str()), f))
+                    .collect()
+            }
+            WorldItem::Type { .. } => continue,
+        };
+        for (interface, func) in funcs {
+            let export = match interface {
+                Some(i) => format!("{i}#{}", func.name),
+                None => func.name.clone(),
+            };
+            let sig = ToolSignature {
+                resolve: &resolve,
+                func,
+            };
+            if let Err(e) = sig.check_supported() {
+                skipped.push(format!("{export}: {e}"));
+                continue;
+            }
+            let Some(index) = program.export_index(interface, &func.name) else {
+                skipped.push(format!("{export}: not found in the component's exports"));
+                continue;
+            };
+            let tool_info = info
+                .as_ref()
+                .and_then(|i| i.tools.iter().find(|t| t.name == func.name));
+            let annotations = tool_info
+                .and_then(|t| t.annotations.as_ref())
+                .or(info.as_ref().map(|i| &i.annotations))
+                .map(ToolAnnotations::from)
+                .unwrap_or_default();
+            let tool_name = format!("{namespace}.{}", snake_case(&func.name));
+            if tools.iter().any(|t: &Tool| t.name == tool_name) {
+                return Err(LoadError::ToolClash {
+                    path: path.to_path_buf(),
+                    tool: tool_name,
+                    other: name.clone(),
+                });
+            }
+            let docs = func
+                .docs
+                .contents
+                .clone()
+                .or_else(|| embedded_docs(embedded.as_ref(), interface, &func.name));
+            tools.push(Tool {
+                description: docs
+                    .unwrap_or_else(|| format!("`{}` from plugin `{name}`.", func.name)),
+                title: tool_info.and_then(|t| t.title.clone()),
+                input_schema: sig.input_schema(),
+                output_schema: sig.output_schema(),
+                annotations,
+                plugin: name.clone(),
+                export,
+                name: tool_name,
+                function: func.clone(),
+                index,
+            });
+        }
+    }
+    for s in &skipped {
+        tracing::warn!(plugin = %name, "export is not a tool: {s}");
+    }
+
+    let env = policy.resolve_env(|k| std::env::var(k).ok());
+    let wit = print_wit(&resolve, world);
+    Ok(Prepared {
+        plugin: Plugin {
+            name,
+            path: path.to_path_buf(),
+            namespace,
+            info,
+            policy: Arc::new(policy),
+            has_policy_file,
+            wit,
+            skipped,
+            env,
+            program,
+            resolve: Arc::new(resolve),
+        },
+        tools,
+    })
+}
+
+fn valid_namespace(ns: &str) -> bool {
+    let mut chars = ns.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The component's WIT as `wasm-tools component wit` would print it.
+fn print_wit(resolve: &Resolve, world: wit_parser::WorldId) -> String {
+    let Some(main) = resolve.worlds[world].package else {
+        return String::new();
+    };
+    let nested: Vec<_> = resolve
+        .packages
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| *id != main)
+        .collect();
+    let mut printer = wit_component::WitPrinter::default();
+    match printer.print(resolve, main, &nested) {
+        Ok(()) => printer.output.to_string(),
+        Err(e) => format!("// the WIT could not be printed: {e:#}"),
+    }
+}
+
+/// The name of the custom section in which `bioai-sdk` embeds the plugin's
+/// own WIT package with its doc comments (the component model's type
+/// information carries no docs).
+const EMBEDDED_WIT_SECTION: &str = "bioai-plugin-wit";
+
+/// The WIT package a plugin built with our SDK embedded, if any.
+fn embedded_wit(bytes: &[u8]) -> Option<Resolve> {
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let Ok(wasmparser::Payload::CustomSection(s)) = payload
+            && s.name() == EMBEDDED_WIT_SECTION
+        {
+            return match wit_component::decode(s.data()) {
+                Ok(wit_component::DecodedWasm::WitPackage(resolve, _)) => Some(resolve),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
+/// The doc comment of `function` in the embedded WIT: in the interface whose
+/// full name is `interface`, or among the world's top-level functions.
+fn embedded_docs(embedded: Option<&Resolve>, interface: Option<&str>, function: &str) -> Option<String> {
+    let resolve = embedded?;
+    match interface {
+        Some(name) => resolve.interfaces.iter().find_map(|(id, iface)| {
+            (resolve.id_of(id).as_deref() == Some(name))
+                .then(|| iface.functions.get(function)?.docs.contents.clone())
+                .flatten()
+        }),
+        None => resolve.worlds.iter().find_map(|(_, world)| {
+            world.exports.values().find_map(|item| match item {
+                WorldItem::Function(f) if f.name == function => f.docs.contents.clone(),
+                _ => None,
+            })
+        }),
+    }
+}

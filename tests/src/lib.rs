@@ -1,0 +1,95 @@
+//! Shared helpers of the end-to-end tests: where the test components are, a
+//! runtime shared by the tests of one binary, registries with ad-hoc
+//! policies, and a real HTTP server on loopback.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use bioai::policy::PolicySet;
+use bioai::registry::Registry;
+use bioai::runtime::{Runtime, RuntimeConfig};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}
+
+/// A component built by `cargo xtask` (`dir` is `plugins` or `test-plugins`).
+pub fn component(dir: &str, name: &str) -> PathBuf {
+    let path = root().join("target").join(dir).join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run the tests with `cargo xtask test`, which builds the components first",
+        path.display()
+    );
+    path
+}
+
+/// One runtime per test binary, with a compiled-component cache shared by all
+/// test runs so components compile once.
+pub fn runtime() -> Arc<Runtime> {
+    static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
+    RT.get_or_init(|| {
+        Arc::new(
+            Runtime::new(&RuntimeConfig {
+                cache_dir: Some(root().join("target").join("test-cache")),
+                max_concurrent_instances: 64,
+                ..RuntimeConfig::default()
+            })
+            .expect("the runtime starts"),
+        )
+    })
+    .clone()
+}
+
+/// A registry with the given policy files (name, TOML text) written to a
+/// temporary directory, and the given components loaded.
+pub async fn registry(
+    policies: &[(&str, &str)],
+    components: &[PathBuf],
+) -> (Registry, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in policies {
+        std::fs::write(dir.path().join(format!("{name}.toml")), text).expect("write policy");
+    }
+    let set = PolicySet::load(&[dir.path().to_path_buf()])
+        .unwrap_or_else(|e| panic!("test policies are valid: {e:?}"));
+    let mut reg = Registry::new(runtime(), set);
+    for c in components {
+        reg.load_file(c)
+            .await
+            .unwrap_or_else(|e| panic!("{} loads: {e}", c.display()));
+    }
+    (reg, dir)
+}
+
+/// A minimal real HTTP/1.1 server on loopback answering every request with
+/// `200 hello`; returns its port. It runs until the test's runtime ends.
+pub async fn http_server() -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let port = listener.local_addr().expect("local addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello")
+                    .await;
+            });
+        }
+    });
+    port
+}
