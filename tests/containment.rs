@@ -21,7 +21,10 @@ async fn call(reg: &Registry, tool: &str, args: Value) -> ToolOutcome {
 /// The host still serves: a trivial call succeeds after whatever happened.
 async fn still_serves(reg: &Registry) {
     let out = call(reg, "hostile.echo", json!({"text": "still here"})).await;
-    assert_eq!(out.result.expect("echo works"), json!({"value": "still here"}));
+    assert_eq!(
+        out.result.expect("echo works"),
+        json!({"value": "still here"})
+    );
 }
 
 fn failure(out: &ToolOutcome) -> &Failure {
@@ -68,7 +71,11 @@ async fn waiting_in_a_host_call_stops_at_the_deadline() {
     let (reg, _d) = registry(&[("hostile", TIGHT)], &[hostile()]).await;
     let t = Instant::now();
     let out = call(&reg, "hostile.sleep_ms", json!({"ms": 60_000})).await;
-    assert!(matches!(failure(&out), Failure::Deadline { .. }), "{:?}", out.result);
+    assert!(
+        matches!(failure(&out), Failure::Deadline { .. }),
+        "{:?}",
+        out.result
+    );
     assert!(t.elapsed() < Duration::from_secs(5));
     still_serves(&reg).await;
 }
@@ -77,7 +84,12 @@ async fn waiting_in_a_host_call_stops_at_the_deadline() {
 async fn fuel_exhaustion_is_classified_and_metered() {
     let policy = "plugin = \"hostile\"\n[limits]\nfuel = 5_000_000\n";
     let (reg, _d) = registry(&[("hostile", policy)], &[hostile()]).await;
-    let out = call(&reg, "hostile.burn", json!({"iterations": 1_000_000_000u64})).await;
+    let out = call(
+        &reg,
+        "hostile.burn",
+        json!({"iterations": 1_000_000_000u64}),
+    )
+    .await;
     assert!(
         matches!(failure(&out), Failure::OutOfFuel { limit: 5_000_000 }),
         "{:?}",
@@ -111,7 +123,10 @@ async fn memory_bomb_stops_at_the_limit() {
         out.result
     );
     assert!(out.meters.peak_memory_bytes <= 64 << 20);
-    assert!(out.meters.peak_memory_bytes > 32 << 20, "it did grow up to the limit");
+    assert!(
+        out.meters.peak_memory_bytes > 32 << 20,
+        "it did grow up to the limit"
+    );
     // Within the limit, allocation works and the peak is metered.
     let out = call(&reg, "hostile.allocate_mib", json!({"mib": 8})).await;
     assert_eq!(out.result.expect("8 MiB fits"), json!({"value": 8}));
@@ -150,8 +165,16 @@ async fn reading_outside_a_granted_directory_fails() {
     let policy = fs_policy(&data, &work);
     let (reg, _d) = registry(&[("hostile", &policy)], &[hostile()]).await;
 
-    let ok = call(&reg, "hostile.read_file", json!({"path": "/data/genes.txt"})).await;
-    assert_eq!(ok.result.expect("granted file reads"), json!({"value": "TP53\n"}));
+    let ok = call(
+        &reg,
+        "hostile.read_file",
+        json!({"path": "/data/genes.txt"}),
+    )
+    .await;
+    assert_eq!(
+        ok.result.expect("granted file reads"),
+        json!({"value": "TP53\n"})
+    );
 
     for path in [
         "/data/../secret.txt",
@@ -167,7 +190,11 @@ async fn reading_outside_a_granted_directory_fails() {
         assert!(!message.contains("do not read"), "{path} leaked: {message}");
     }
     let listing = call(&reg, "hostile.list_dir", json!({"path": "/"})).await;
-    assert!(listing.result.is_err(), "the root is not granted: {:?}", listing.result);
+    assert!(
+        listing.result.is_err(),
+        "the root is not granted: {:?}",
+        listing.result
+    );
     still_serves(&reg).await;
 }
 
@@ -184,7 +211,10 @@ async fn writing_to_a_read_only_mount_fails_and_the_writable_one_works() {
     )
     .await;
     tool_error(&out);
-    assert_eq!(std::fs::read_to_string(data.join("genes.txt")).unwrap(), "TP53\n");
+    assert_eq!(
+        std::fs::read_to_string(data.join("genes.txt")).unwrap(),
+        "TP53\n"
+    );
     let out = call(
         &reg,
         "hostile.write_file",
@@ -201,7 +231,10 @@ async fn writing_to_a_read_only_mount_fails_and_the_writable_one_works() {
     )
     .await;
     assert!(out.result.is_ok(), "{:?}", out.result);
-    assert_eq!(std::fs::read_to_string(work.join("out.txt")).unwrap(), "result");
+    assert_eq!(
+        std::fs::read_to_string(work.join("out.txt")).unwrap(),
+        "result"
+    );
 
     let out = call(
         &reg,
@@ -223,27 +256,47 @@ async fn http_is_limited_to_the_allow_list_and_public_addresses() {
     let out = call(&reg, "hostile.http_get", json!({"url": url})).await;
     let (message, class) = tool_error(&out);
     assert_eq!(class, "denied", "{message}");
-    assert!(message.contains("not in the policy's network.allow"), "{message}");
+    assert!(
+        message.contains("not in the policy's network.allow"),
+        "{message}"
+    );
     assert_eq!(out.meters.net_requests, 0);
 
-    // Listed, but loopback is a private address.
-    let listed = format!("plugin = \"hostile\"\n[network]\nallow = [\"127.0.0.1:{port}\", \"localhost\"]\n");
+    // Listed by name, but the name resolves to a private address: the
+    // machine's own host name resolves to loopback or a private address.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("host name")
+        .trim()
+        .to_string();
+    let resolved: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map(|a| a.collect())
+        .unwrap_or_default();
+    assert!(
+        !resolved.is_empty()
+            && resolved
+                .iter()
+                .all(|a| !bioai::policy::is_public_ip(a.ip())),
+        "this test needs the machine's host name `{host}` to resolve to a private address, got {resolved:?}"
+    );
+    let listed = format!("plugin = \"hostile\"\n[network]\nallow = [\"{host}\"]\n");
     let (reg, _d) = registry(&[("hostile", &listed)], &[hostile()]).await;
-    let out = call(&reg, "hostile.http_get", json!({"url": url})).await;
-    let (message, class) = tool_error(&out);
-    assert_eq!(class, "denied");
-    assert!(message.contains("non-public address"), "{message}");
     let out = call(
         &reg,
         "hostile.http_get",
-        json!({"url": format!("http://localhost:{port}/")}),
+        json!({"url": format!("http://{host}:{port}/")}),
     )
     .await;
-    assert_eq!(tool_error(&out).1, "denied", "a name resolving to loopback is refused too");
+    let (message, class) = tool_error(&out);
+    assert_eq!(class, "denied", "{message}");
+    assert!(message.contains("non-public address"), "{message}");
+    assert_eq!(out.meters.net_requests, 0, "no connection was made");
     still_serves(&reg).await;
 
     // Explicitly allowed private address: the request goes through and is metered.
-    let allowed = format!("{listed}allow_private = true\n");
+    let allowed = format!(
+        "plugin = \"hostile\"\n[network]\nallow = [\"127.0.0.1:{port}\"]\nallow_private = true\n"
+    );
     let (reg, _d) = registry(&[("hostile", &allowed)], &[hostile()]).await;
     let out = call(&reg, "hostile.http_get", json!({"url": url})).await;
     let body = out.result.expect("allowed request succeeds");
@@ -253,7 +306,12 @@ async fn http_is_limited_to_the_allow_list_and_public_addresses() {
     assert!(out.meters.net_bytes_out > 20 && out.meters.net_bytes_in > 20);
 
     // A different port on the same host is not in the list.
-    let out = call(&reg, "hostile.http_get", json!({"url": "http://127.0.0.1:9/"})).await;
+    let out = call(
+        &reg,
+        "hostile.http_get",
+        json!({"url": "http://127.0.0.1:9/"}),
+    )
+    .await;
     assert_eq!(tool_error(&out).1, "denied");
 }
 
@@ -301,7 +359,11 @@ async fn only_granted_env_vars_are_visible() {
     assert_eq!(sorted, vec!["FROM_HOST", "REGION"]);
     for secret in ["HOME", "PATH", "USER", "CARGO"] {
         let out = call(&reg, "hostile.get_env", json!({"name": secret})).await;
-        assert_eq!(out.result.unwrap(), json!({"value": null}), "{secret} is invisible");
+        assert_eq!(
+            out.result.unwrap(),
+            json!({"value": null}),
+            "{secret} is invisible"
+        );
     }
     let out = call(&reg, "hostile.get_env", json!({"name": "REGION"})).await;
     assert_eq!(out.result.unwrap(), json!({"value": "cn-north"}));
@@ -310,12 +372,25 @@ async fn only_granted_env_vars_are_visible() {
 #[tokio::test]
 async fn output_beyond_the_cap_is_truncated_with_a_marker() {
     let (reg, _d) = registry(&[("hostile", TIGHT)], &[hostile()]).await;
-    let out = call(&reg, "hostile.flood_stdout", json!({"bytes": 10_000_000u64})).await;
-    assert!(out.result.is_ok(), "flooding is not a failure: {:?}", out.result);
+    let out = call(
+        &reg,
+        "hostile.flood_stdout",
+        json!({"bytes": 10_000_000u64}),
+    )
+    .await;
+    assert!(
+        out.result.is_ok(),
+        "flooding is not a failure: {:?}",
+        out.result
+    );
     assert!(out.stdout.truncated);
     assert_eq!(out.stdout.total_bytes, 10_000_000);
     assert!(out.stdout.text.len() < 4096 + 200);
-    assert!(out.stdout.text.contains("[output truncated:"), "{}", &out.stdout.text[out.stdout.text.len() - 150..]);
+    assert!(
+        out.stdout.text.contains("[output truncated:"),
+        "{}",
+        &out.stdout.text[out.stdout.text.len() - 150..]
+    );
     let out = call(&reg, "hostile.flood_stderr", json!({"bytes": 1_000_000u64})).await;
     assert!(out.stderr.truncated);
     still_serves(&reg).await;
@@ -326,10 +401,17 @@ async fn a_trap_is_contained_and_described() {
     let (reg, _d) = registry(&[], &[hostile()]).await;
     let out = call(&reg, "hostile.trap", json!({})).await;
     match failure(&out) {
-        Failure::Trap { message } => assert!(message.contains("unreachable") || message.contains("panic"), "{message}"),
+        Failure::Trap { message } => assert!(
+            message.contains("unreachable") || message.contains("panic"),
+            "{message}"
+        ),
         other => panic!("expected a trap, got {other:?}"),
     }
-    assert!(out.stderr.text.contains("panicked"), "the panic message is captured: {}", out.stderr.text);
+    assert!(
+        out.stderr.text.contains("panicked"),
+        "the panic message is captured: {}",
+        out.stderr.text
+    );
     still_serves(&reg).await;
 }
 
@@ -360,15 +442,22 @@ async fn cancellation_interrupts_promptly_and_keeps_meters() {
     });
     let t = Instant::now();
     let out = reg.call("hostile.spin", &json!({}), ctx).await.unwrap();
-    assert!(matches!(failure(&out), Failure::Cancelled), "{:?}", out.result);
+    assert!(
+        matches!(failure(&out), Failure::Cancelled),
+        "{:?}",
+        out.result
+    );
     assert!(t.elapsed() < Duration::from_secs(3));
-    assert!(out.meters.fuel > 0, "fuel up to the cancellation is metered");
+    assert!(
+        out.meters.fuel > 0,
+        "fuel up to the cancellation is metered"
+    );
     still_serves(&reg).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spinning_call_does_not_block_others() {
-    let policy = "plugin = \"hostile\"\n[limits]\ntimeout_ms = 2_000\n";
+    let policy = "plugin = \"hostile\"\n[limits]\ntimeout_ms = 2_000\nfuel = 1_000_000_000_000\n";
     let (reg, _d) = registry(&[("hostile", policy)], &[hostile()]).await;
     let reg = std::sync::Arc::new(reg);
     let spinners: Vec<_> = (0..4)
@@ -380,10 +469,17 @@ async fn a_spinning_call_does_not_block_others() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let t = Instant::now();
     still_serves(&reg).await;
-    assert!(t.elapsed() < Duration::from_millis(1500), "served while 4 guests spin");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "served while 4 guests spin"
+    );
     for s in spinners {
         let out = s.await.unwrap();
-        assert!(matches!(failure(&out), Failure::Deadline { .. }));
+        assert!(
+            matches!(failure(&out), Failure::Deadline { .. }),
+            "{:?}",
+            out.result
+        );
     }
 }
 
@@ -392,6 +488,10 @@ async fn no_state_carries_over_between_calls() {
     let (reg, _d) = registry(&[], &[hostile()]).await;
     for _ in 0..3 {
         let out = call(&reg, "hostile.counter", json!({})).await;
-        assert_eq!(out.result.unwrap(), json!({"value": 1}), "each call gets a fresh instance");
+        assert_eq!(
+            out.result.unwrap(),
+            json!({"value": 1}),
+            "each call gets a fresh instance"
+        );
     }
 }

@@ -18,17 +18,32 @@ async fn seq_tools_come_from_its_wit_with_docs_and_schemas() {
         "seq.translate",
         "seq.parse_fasta",
     ] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
     let gc = reg.tool("seq.gc_content").unwrap();
-    assert!(!gc.description.is_empty() && !gc.description.starts_with('`'), "docs become the description: {}", gc.description);
+    assert!(
+        !gc.description.is_empty() && !gc.description.starts_with('`'),
+        "docs become the description: {}",
+        gc.description
+    );
     assert_eq!(gc.input_schema["type"], "object");
     assert_eq!(gc.input_schema["required"], json!(["sequence"]));
     assert_eq!(gc.input_schema["properties"]["sequence"]["type"], "string");
-    assert_eq!(gc.output_schema.as_ref().unwrap()["properties"]["value"]["type"], "number");
+    // Floats may be NaN, which JSON writes as null.
+    assert_eq!(
+        gc.output_schema.as_ref().unwrap()["properties"]["value"]["type"],
+        json!(["number", "null"])
+    );
     assert!(gc.annotations.read_only_hint, "from the plugin's metadata");
     let translate = reg.tool("seq.translate").unwrap();
-    assert_eq!(translate.input_schema["required"], json!(["sequence"]), "option params are optional");
+    assert_eq!(
+        translate.input_schema["required"],
+        json!(["sequence"]),
+        "option params are optional"
+    );
     let plugin = reg.plugins().next().unwrap();
     assert_eq!(plugin.namespace, "seq");
     assert!(plugin.info.is_some(), "seq exports metadata");
@@ -41,7 +56,11 @@ async fn seq_tools_compute_published_values() {
     // Biopython's gc_fraction documentation: gc_fraction("ACTGN") == 0.5
     // (ambiguous N removed from the count by default).
     let out = reg
-        .call("seq.gc_content", &json!({"sequence": "ACTGN"}), CallContext::default())
+        .call(
+            "seq.gc_content",
+            &json!({"sequence": "ACTGN"}),
+            CallContext::default(),
+        )
         .await
         .unwrap();
     assert_eq!(out.result.unwrap(), json!({"value": 0.5}));
@@ -76,12 +95,19 @@ async fn seq_tools_compute_published_values() {
     assert_eq!(out.result.unwrap(), json!({"value": "MAIVMGR"}));
     // A bad character is the tool's own error, with its position.
     let out = reg
-        .call("seq.gc_content", &json!({"sequence": "ACGT!"}), CallContext::default())
+        .call(
+            "seq.gc_content",
+            &json!({"sequence": "ACGT!"}),
+            CallContext::default(),
+        )
         .await
         .unwrap();
     let err = out.result.unwrap_err();
     assert_eq!(err.class(), "tool_error");
-    assert!(err.to_string().contains('5') || err.to_string().contains('4'), "{err}");
+    assert!(
+        err.to_string().contains('5') || err.to_string().contains('4'),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -110,14 +136,20 @@ async fn a_namespace_clash_is_refused_with_a_clear_error() {
     let copy = tmp.path().join("hostile2.wasm");
     std::fs::copy(component("test-plugins", "hostile"), &copy).unwrap();
     let (mut reg, _d) = registry(
-        &[("hostile2", "plugin = \"hostile2\"\nnamespace = \"hostile\"\n")],
+        &[(
+            "hostile2",
+            "plugin = \"hostile2\"\nnamespace = \"hostile\"\n",
+        )],
         &[component("test-plugins", "hostile")],
     )
     .await;
     let err = reg.load_file(&copy).await.unwrap_err();
     assert!(matches!(err, LoadError::ToolClash { .. }), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("hostile2.wasm") && msg.contains("namespace"), "{msg}");
+    assert!(
+        msg.contains("hostile2.wasm") && msg.contains("namespace"),
+        "{msg}"
+    );
     // The first plugin is untouched.
     assert!(reg.tool("hostile.echo").is_some());
 }
@@ -162,7 +194,10 @@ async fn compiled_components_are_cached_on_disk() {
     // A new runtime (a restart) loads from the artifact without rewriting it.
     let second = Runtime::new(&config).unwrap();
     second.load_file(&seq).unwrap();
-    assert_eq!(std::fs::metadata(&artifact).unwrap().modified().unwrap(), modified);
+    assert_eq!(
+        std::fs::metadata(&artifact).unwrap().modified().unwrap(),
+        modified
+    );
 
     // A corrupted artifact is discarded and rebuilt, not trusted.
     std::fs::write(&artifact, b"garbage").unwrap();

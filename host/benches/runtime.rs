@@ -1,6 +1,6 @@
-//! Runtime benchmark: per-call overhead of a trivial tool (instantiate + call
-//! + drop) at concurrency 1, 2 and 16; compiled-cache load time; and the cost
-//! of fuel metering on a CPU-bound function.
+//! Runtime benchmark: per-call overhead of a trivial tool (instantiate, call,
+//! drop) at concurrency 1, 2 and 16; compiled-cache load time; and the cost of
+//! fuel metering on a CPU-bound function.
 //!
 //! Run with `cargo xtask bench` (release build, components built first).
 //! Under `cargo test` (no `--bench` argument) it runs a few iterations only,
@@ -24,7 +24,11 @@ fn root() -> PathBuf {
 
 fn component(dir: &str, name: &str) -> PathBuf {
     let p = root().join("target").join(dir).join(format!("{name}.wasm"));
-    assert!(p.is_file(), "{} missing: run `cargo xtask bench`", p.display());
+    assert!(
+        p.is_file(),
+        "{} missing: run `cargo xtask bench`",
+        p.display()
+    );
     p
 }
 
@@ -66,7 +70,9 @@ async fn registry(metered: bool, cache: &Path) -> Registry {
 async fn trivial_calls(reg: Arc<Registry>, concurrency: usize, calls: usize) {
     // Warm up: first calls populate the pool's warm slots.
     for _ in 0..50.min(calls) {
-        let _ = reg.call("bench.noop", &json!({}), CallContext::default()).await;
+        let _ = reg
+            .call("bench.noop", &json!({}), CallContext::default())
+            .await;
     }
     let per_task = calls / concurrency;
     let start = Instant::now();
@@ -109,7 +115,11 @@ async fn cpu_bound(reg: &Registry, n: u64, repeats: usize) -> (Duration, u64) {
     for _ in 0..repeats {
         let t = Instant::now();
         let out = reg
-            .call("bench.sum_squares", &json!({"n": n}), CallContext::default())
+            .call(
+                "bench.sum_squares",
+                &json!({"n": n}),
+                CallContext::default(),
+            )
             .await
             .expect("tool exists");
         let took = t.elapsed();
@@ -121,7 +131,11 @@ async fn cpu_bound(reg: &Registry, n: u64, repeats: usize) -> (Duration, u64) {
 }
 
 fn cache_load(cache: &Path) {
-    for (dir, name) in [("plugins", "seq"), ("test-plugins", "bench"), ("test-plugins", "hostile")] {
+    for (dir, name) in [
+        ("plugins", "seq"),
+        ("test-plugins", "bench"),
+        ("test-plugins", "hostile"),
+    ] {
         let path = component(dir, name);
         let config = RuntimeConfig {
             cache_dir: Some(cache.to_path_buf()),

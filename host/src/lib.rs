@@ -39,8 +39,7 @@ pub enum StartError {
 /// every plugin of every plugin directory. Any invalid policy or plugin stops
 /// the start, so an operator never runs with a silently missing tool.
 pub async fn start(settings: &Settings) -> Result<Registry, StartError> {
-    let policies =
-        policy::PolicySet::load(&settings.policy_dirs).map_err(StartError::Policies)?;
+    let policies = policy::PolicySet::load(&settings.policy_dirs).map_err(StartError::Policies)?;
     let runtime = Arc::new(Runtime::new(&RuntimeConfig {
         cache_dir: Some(settings.cache_dir()),
         ..RuntimeConfig::default()

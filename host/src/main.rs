@@ -135,9 +135,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 async fn serve(settings: Settings, bind: Option<std::net::SocketAddr>) -> Result<ExitCode> {
     let registry = Arc::new(bioai::start(&settings).await?);
     let addr = bind.unwrap_or(settings.bind);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr} (is another server running there? choose another with --bind)"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!(
+            "cannot listen on {addr} (is another server running there? choose another with --bind)"
+        )
+    })?;
     tracing::info!(
         %addr,
         plugins = registry.plugins().count(),
@@ -185,7 +187,11 @@ async fn call(settings: Settings, tool: &str, args: &str) -> Result<ExitCode> {
         "stderr": outcome.stderr.text,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 async fn list(settings: Settings) -> Result<ExitCode> {

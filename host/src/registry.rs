@@ -19,7 +19,7 @@ use wasmtime::component::ComponentExportIndex;
 use wit_parser::{Function, Resolve, WorldItem};
 
 use crate::runtime::{
-    Captured, CallSpec, Failure, Meters, PluginInfo, ProgressSink, Program, Runtime, RuntimeError,
+    CallSpec, Captured, Failure, Meters, PluginInfo, Program, ProgressSink, Runtime, RuntimeError,
 };
 
 /// The export name of our metadata interface, which is not a tool.
@@ -29,8 +29,13 @@ const METADATA_INTERFACE: &str = "bioai:plugin/metadata@0.1.0";
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The runtime refused the component.
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
+    #[error("{path}: {source}")]
+    Runtime {
+        /// The plugin file.
+        path: PathBuf,
+        /// What the runtime said.
+        source: RuntimeError,
+    },
     /// The component's WIT could not be decoded.
     #[error("{path}: cannot read the component's WIT: {message}")]
     Wit {
@@ -269,10 +274,13 @@ impl Registry {
                 .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
                 .collect(),
             Err(source) => {
-                return vec![LoadError::Runtime(RuntimeError::Read {
+                return vec![LoadError::Runtime {
                     path: dir.to_path_buf(),
-                    source,
-                })];
+                    source: RuntimeError::Read {
+                        path: dir.to_path_buf(),
+                        source,
+                    },
+                }];
             }
         };
         files.sort();
@@ -460,9 +468,15 @@ async fn prepare(
     policies: &PolicySet,
     path: &Path,
 ) -> Result<Prepared, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| RuntimeError::Read {
+    let runtime_err = |source| LoadError::Runtime {
         path: path.to_path_buf(),
         source,
+    };
+    let bytes = std::fs::read(path).map_err(|source| {
+        runtime_err(RuntimeError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
     })?;
     let name = path
         .file_stem()
@@ -482,8 +496,8 @@ async fn prepare(
         }
     };
     let embedded = embedded_wit(&bytes);
-    let program = runtime.load_bytes(&name, &bytes)?;
-    let info = runtime.describe(&program).await?;
+    let program = runtime.load_bytes(&name, &bytes).map_err(runtime_err)?;
+    let info = runtime.describe(&program).await.map_err(runtime_err)?;
 
     let (policy, has_policy_file) = match policies.get(&name) {
         Some(p) => (p.clone(), true),
@@ -649,7 +663,11 @@ fn embedded_wit(bytes: &[u8]) -> Option<Resolve> {
 
 /// The doc comment of `function` in the embedded WIT: in the interface whose
 /// full name is `interface`, or among the world's top-level functions.
-fn embedded_docs(embedded: Option<&Resolve>, interface: Option<&str>, function: &str) -> Option<String> {
+fn embedded_docs(
+    embedded: Option<&Resolve>,
+    interface: Option<&str>,
+    function: &str,
+) -> Option<String> {
     let resolve = embedded?;
     match interface {
         Some(name) => resolve.interfaces.iter().find_map(|(id, iface)| {

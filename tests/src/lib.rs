@@ -86,7 +86,9 @@ pub async fn http_server() -> u16 {
                     }
                 }
                 let _ = sock
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello")
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello",
+                    )
                     .await;
             });
         }

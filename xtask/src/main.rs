@@ -102,7 +102,9 @@ fn setup() -> Result<()> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .context("rustup is needed to install the wasm32-wasip2 target; install it from rustup.rs")?;
+        .context(
+            "rustup is needed to install the wasm32-wasip2 target; install it from rustup.rs",
+        )?;
     let list = String::from_utf8_lossy(&installed.stdout);
     if !list.lines().any(|l| l.trim() == WASM_TARGET) {
         run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
@@ -112,7 +114,13 @@ fn setup() -> Result<()> {
 
 /// Builds components for wasm32-wasip2 and copies them to `target/<dest>/`.
 fn build_plugins(plugins: &[(&str, &str)], dest: &str) -> Result<()> {
-    let mut args = vec!["build", "--target", WASM_TARGET, "--profile", PLUGIN_PROFILE];
+    let mut args = vec![
+        "build",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        PLUGIN_PROFILE,
+    ];
     for (pkg, _) in plugins {
         args.extend(["-p", pkg]);
     }
@@ -136,7 +144,14 @@ fn test() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"])
         .context("formatting differs: run `cargo fmt --all`")?;
     cargo(&["test", "--workspace", "--all-targets"])?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     cargo(&[
         "clippy",
         "--target",

@@ -1,4 +1,3 @@
-use std::sync::atomic::{AtomicU32, Ordering};
 //! A test-only plugin that misbehaves on request.
 //!
 //! Built with plain `wit-bindgen` (not `bioai-sdk`), to show that any
@@ -12,6 +11,7 @@ wit_bindgen::generate!({
 use exports::test::hostile::attacks::Guest;
 use std::io::{Read as _, Write as _};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 const MIB: usize = 1 << 20;

@@ -1,0 +1,142 @@
+//! The `bioai` command line, run as a user would run it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bioai() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bioai"))
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn policy_check_accepts_the_shipped_policies() {
+    let out = bioai()
+        .args(["policy", "check"])
+        .arg(root().join("policies"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("policies OK"));
+}
+
+#[test]
+fn policy_check_prints_every_error_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "plugin = \"bad\"\n\n[limits]\nmemory_mib = \"lots\"\n\n[network]\nallow = [\"https://x.org/path\"]\n",
+    )
+    .unwrap();
+    let out = bioai()
+        .args(["policy", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:4:"), "{err}");
+    assert!(err.contains("limits.memory_mib"), "{err}");
+    assert!(err.contains("bad.toml:7:"), "{err}");
+    assert!(err.contains("network.allow[0]"), "{err}");
+    assert!(err.contains("2 error(s)"), "{err}");
+}
+
+#[test]
+fn plugin_inspect_prints_tools_schemas_and_policy() {
+    let seq = root().join("target/plugins/seq.wasm");
+    assert!(seq.is_file(), "run `cargo xtask test` to build the plugins");
+    let data = tempfile::tempdir().unwrap();
+    let out = bioai()
+        .args(["plugin", "inspect"])
+        .arg(&seq)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["namespace"], "seq");
+    let tools = report["tools"].as_array().unwrap();
+    assert!(tools.iter().any(|t| t["name"] == "seq.gc_content"
+        && t["input_schema"]["properties"]["sequence"]["type"] == "string"));
+    assert!(
+        report["policy"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("seq.toml")
+    );
+}
+
+#[test]
+fn call_prints_result_and_meters() {
+    let data = tempfile::tempdir().unwrap();
+    let out = bioai()
+        .args(["call", "seq.gc_content", r#"{"sequence": "GGCCAATT"}"#])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["result"]["value"], 0.5);
+    assert!(report["meters"]["fuel"].as_u64().unwrap() > 0);
+
+    let out = bioai()
+        .args(["call", "seq.gc_content", r#"{"seq": "GGCC"}"#])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["error"]["class"], "bad_arguments");
+    assert!(report["error"]["message"].as_str().unwrap().contains("seq"));
+}
+
+#[test]
+fn serve_answers_health_and_tools() {
+    use std::io::{Read, Write};
+    let data = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = bioai()
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data.path())
+        .spawn()
+        .unwrap();
+    let mut body = String::new();
+    for _ in 0..200 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+                .unwrap();
+            s.read_to_string(&mut body).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("\"status\":\"ok\""), "{body}");
+}
