@@ -95,3 +95,38 @@ pub async fn http_server() -> u16 {
     });
     port
 }
+
+/// Runs an independent Python reference (`tests/bio/<script>.py`, with
+/// Biopython and primer3-py from `target/pyref`, installed by `cargo xtask
+/// test`): `input` goes to its stdin as JSON, its stdout is parsed as JSON.
+pub fn reference(script: &str, input: &serde_json::Value) -> serde_json::Value {
+    use std::io::Write;
+    let python = root().join("target/pyref/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run the tests with `cargo xtask test`, which installs the Python references",
+        python.display()
+    );
+    let script_path = root().join("tests/bio").join(format!("{script}.py"));
+    let mut child = std::process::Command::new(&python)
+        .arg(&script_path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the Python reference");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("write reference input");
+    let out = child.wait_with_output().expect("reference finishes");
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script_path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the reference prints JSON")
+}

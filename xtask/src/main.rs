@@ -8,18 +8,44 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// Our plugins: (cargo package, installed file name).
-const PLUGINS: &[(&str, &str)] = &[("seq", "seq")];
-
-/// Components only the test suite loads.
-const TEST_PLUGINS: &[(&str, &str)] = &[
-    ("hostile", "hostile"),
-    ("bench", "bench"),
-    ("bioai-plugin-template", "hello"),
-];
+/// Extra components only the test suite loads, beyond `tests/plugins/*`:
+/// (cargo package, installed file name).
+const EXTRA_TEST_PLUGINS: &[(&str, &str)] = &[("bioai-plugin-template", "hello")];
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 const PLUGIN_PROFILE: &str = "plugin";
+
+/// The crates in `dir` (each subdirectory with a Cargo.toml), as (package,
+/// file name) pairs; the package is named after its directory.
+fn crates_in(dir: &str) -> Result<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    let path = root().join(dir);
+    for entry in std::fs::read_dir(&path).with_context(|| format!("reading {}", path.display()))? {
+        let entry = entry?;
+        if entry.path().join("Cargo.toml").is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            found.push((name.clone(), name));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Our plugins: every crate in `plugins/`.
+fn plugins() -> Result<Vec<(String, String)>> {
+    crates_in("plugins")
+}
+
+/// Test-only components: every crate in `tests/plugins/`, plus the SDK template.
+fn test_plugins() -> Result<Vec<(String, String)>> {
+    let mut all = crates_in("tests/plugins")?;
+    all.extend(
+        EXTRA_TEST_PLUGINS
+            .iter()
+            .map(|(p, n)| (p.to_string(), n.to_string())),
+    );
+    Ok(all)
+}
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -39,12 +65,12 @@ fn main() -> Result<()> {
         "setup" => setup(),
         "build" => {
             setup()?;
-            build_plugins(PLUGINS, "plugins")?;
+            build_plugins(&plugins()?, "plugins")?;
             cargo(&["build", "--release", "-p", "bioai"])
         }
         "run" => {
             setup()?;
-            build_plugins(PLUGINS, "plugins")?;
+            build_plugins(&plugins()?, "plugins")?;
             let mut a = vec!["run", "--release", "-p", "bioai", "--", "serve"];
             a.extend(rest.iter().map(String::as_str));
             cargo(&a)
@@ -52,8 +78,8 @@ fn main() -> Result<()> {
         "test" => test(),
         "bench" => {
             setup()?;
-            build_plugins(PLUGINS, "plugins")?;
-            build_plugins(TEST_PLUGINS, "test-plugins")?;
+            build_plugins(&plugins()?, "plugins")?;
+            build_plugins(&test_plugins()?, "test-plugins")?;
             cargo(&["bench", "-p", "bioai", "--bench", "runtime"])
         }
         "" | "help" | "-h" | "--help" => {
@@ -137,10 +163,33 @@ fn build_plugins(plugins: &[(&str, &str)], dest: &str) -> Result<()> {
     Ok(())
 }
 
+/// Installs the Python reference implementations (Biopython, primer3-py)
+/// that the bio tools' tests compare against, into `target/pyref`. Skipped
+/// when the installed set already matches `tests/bio/requirements.txt`.
+fn python_references() -> Result<()> {
+    let requirements = root().join("tests/bio/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .with_context(|| format!("reading {}", requirements.display()))?;
+    let venv = root().join("target/pyref");
+    let marker = venv.join("installed-requirements.txt");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    run(Command::new(&python).args(["-m", "venv"]).arg(&venv))
+        .context("Python 3 with the venv module is needed for the reference tests")?;
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements))?;
+    std::fs::write(&marker, wanted)?;
+    Ok(())
+}
+
 fn test() -> Result<()> {
     setup()?;
-    build_plugins(PLUGINS, "plugins")?;
-    build_plugins(TEST_PLUGINS, "test-plugins")?;
+    python_references()?;
+    build_plugins(&plugins()?, "plugins")?;
+    build_plugins(&test_plugins()?, "test-plugins")?;
     cargo(&["fmt", "--all", "--", "--check"])
         .context("formatting differs: run `cargo fmt --all`")?;
     cargo(&["test", "--workspace", "--all-targets"])?;
@@ -152,20 +201,12 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ])?;
-    cargo(&[
-        "clippy",
-        "--target",
-        WASM_TARGET,
-        "-p",
-        "seq",
-        "-p",
-        "hostile",
-        "-p",
-        "bench",
-        "-p",
-        "bioai-sdk",
-        "--",
-        "-D",
-        "warnings",
-    ])
+    // The components, linted for the target they ship on.
+    let components: Vec<(String, String)> = plugins()?.into_iter().chain(test_plugins()?).collect();
+    let mut args = vec!["clippy", "--target", WASM_TARGET, "-p", "bioai-sdk"];
+    for (pkg, _) in &components {
+        args.extend(["-p", pkg.as_str()]);
+    }
+    args.extend(["--", "-D", "warnings"]);
+    cargo(&args)
 }
