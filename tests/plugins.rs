@@ -205,3 +205,37 @@ async fn compiled_components_are_cached_on_disk() {
     third.load_file(&seq).unwrap();
     assert!(std::fs::read(&artifact).unwrap().len() > 1000);
 }
+
+#[tokio::test]
+async fn a_componentize_py_component_loads_without_our_sdk() {
+    // Built by `cargo xtask test` from tests/python-plugins/calc with
+    // componentize-py: CPython compiled to a component, no bioai-sdk.
+    let (reg, _d) = registry(&[], &[component("test-plugins", "calc")]).await;
+    let add = reg.tool("calc.add").expect("calc.add is a tool");
+    assert_eq!(add.input_schema["required"], json!(["a", "b"]));
+    let out = reg
+        .call(
+            "calc.add",
+            &json!({"a": 40, "b": 2}),
+            CallContext::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.result.unwrap(), json!({"value": 42}));
+    let out = reg
+        .call(
+            "calc.join",
+            &json!({"words": ["BRCA1", "TP53"], "sep": ","}),
+            CallContext::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.result.unwrap(), json!({"value": "BRCA1,TP53"}));
+    assert!(out.meters.fuel > 0 && out.meters.peak_memory_bytes > 1 << 20);
+    let out = reg
+        .call("calc.add", &json!({"a": 1}), CallContext::default())
+        .await
+        .unwrap();
+    let err = out.result.unwrap_err().to_string();
+    assert!(err.contains("`b`"), "{err}");
+}

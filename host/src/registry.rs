@@ -472,16 +472,7 @@ async fn prepare(
         path: path.to_path_buf(),
         source,
     };
-    let bytes = std::fs::read(path).map_err(|source| {
-        runtime_err(RuntimeError::Read {
-            path: path.to_path_buf(),
-            source,
-        })
-    })?;
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (name, bytes) = crate::runtime::read_component(path).map_err(runtime_err)?;
     let wit_err = |message: String| LoadError::Wit {
         path: path.to_path_buf(),
         message,

@@ -185,9 +185,51 @@ fn python_references() -> Result<()> {
     Ok(())
 }
 
+/// Builds the Python test components (`tests/python-plugins/<name>/`, a WIT
+/// world plus `app.py`) with componentize-py, the way a third-party author
+/// would; skipped when the output is newer than its sources.
+fn python_components() -> Result<()> {
+    let dir = root().join("tests/python-plugins");
+    let out = root().join("target/test-plugins");
+    std::fs::create_dir_all(&out)?;
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let src = entry?.path();
+        if !src.join("app.py").is_file() {
+            continue;
+        }
+        let name = src
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let target = out.join(format!("{name}.wasm"));
+        let newest_source = ["app.py", "world.wit"]
+            .iter()
+            .filter_map(|f| {
+                std::fs::metadata(src.join(f))
+                    .and_then(|m| m.modified())
+                    .ok()
+            })
+            .max();
+        let built = std::fs::metadata(&target).and_then(|m| m.modified()).ok();
+        if let (Some(s), Some(b)) = (newest_source, built)
+            && b > s
+        {
+            continue;
+        }
+        run(
+            Command::new(root().join("target/pyref/bin/componentize-py"))
+                .current_dir(&src)
+                .args(["-d", "world.wit", "-w", &name, "componentize", "app", "-o"])
+                .arg(&target),
+        )?;
+    }
+    Ok(())
+}
+
 fn test() -> Result<()> {
     setup()?;
     python_references()?;
+    python_components()?;
     build_plugins(&plugins()?, "plugins")?;
     build_plugins(&test_plugins()?, "test-plugins")?;
     cargo(&["fmt", "--all", "--", "--check"])

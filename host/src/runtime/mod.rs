@@ -248,14 +248,7 @@ impl Runtime {
     /// milliseconds even for a large component), otherwise compiled and then
     /// cached.
     pub fn load_file(&self, path: &Path) -> Result<Program, RuntimeError> {
-        let bytes = std::fs::read(path).map_err(|source| RuntimeError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
+        let (name, bytes) = read_component(path)?;
         self.load_bytes(&name, &bytes)
     }
 
@@ -301,6 +294,19 @@ impl Runtime {
     pub async fn describe(&self, program: &Program) -> Result<Option<PluginInfo>, RuntimeError> {
         call::describe(self, program).await
     }
+}
+
+/// Reads a component file; returns its plugin name (the file stem) and bytes.
+pub fn read_component(path: &Path) -> Result<(String, Vec<u8>), RuntimeError> {
+    let bytes = std::fs::read(path).map_err(|source| RuntimeError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    Ok((name, bytes))
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] on a background thread,
