@@ -135,6 +135,8 @@ fn cache_load(cache: &Path) {
         ("plugins", "seq"),
         ("test-plugins", "bench"),
         ("test-plugins", "hostile"),
+        // CPython compiled to a component by componentize-py (about 18 MB).
+        ("test-plugins", "calc"),
     ] {
         let path = component(dir, name);
         let config = RuntimeConfig {

@@ -78,6 +78,8 @@ fn main() -> Result<()> {
         "test" => test(),
         "bench" => {
             setup()?;
+            python_references()?;
+            python_components()?;
             build_plugins(&plugins()?, "plugins")?;
             build_plugins(&test_plugins()?, "test-plugins")?;
             cargo(&["bench", "-p", "bioai", "--bench", "runtime"])
