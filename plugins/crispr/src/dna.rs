@@ -1,0 +1,129 @@
+//! DNA alphabet helpers: validation, IUPAC masks, complements.
+
+use bioai_sdk::ToolError;
+
+/// The bases an IUPAC nucleotide letter (upper case) stands for, as a bit
+/// mask (A = 1, C = 2, G = 4, T = 8); 0 for anything else.
+pub fn iupac_mask(b: u8) -> u8 {
+    match b {
+        b'A' => 1,
+        b'C' => 2,
+        b'G' => 4,
+        b'T' => 8,
+        b'R' => 1 | 4,
+        b'Y' => 2 | 8,
+        b'S' => 2 | 4,
+        b'W' => 1 | 8,
+        b'K' => 4 | 8,
+        b'M' => 1 | 2,
+        b'B' => 2 | 4 | 8,
+        b'D' => 1 | 4 | 8,
+        b'H' => 1 | 2 | 8,
+        b'V' => 1 | 2 | 4,
+        b'N' => 15,
+        _ => 0,
+    }
+}
+
+/// Whether `b` (upper case) is one of A, C, G, T.
+pub fn is_acgt(b: u8) -> bool {
+    matches!(b, b'A' | b'C' | b'G' | b'T')
+}
+
+/// IUPAC complement of an upper-case letter (R<->Y, K<->M, B<->V, D<->H;
+/// S, W, N map to themselves); other bytes are returned unchanged.
+pub fn complement(b: u8) -> u8 {
+    match b {
+        b'A' => b'T',
+        b'T' => b'A',
+        b'C' => b'G',
+        b'G' => b'C',
+        b'R' => b'Y',
+        b'Y' => b'R',
+        b'K' => b'M',
+        b'M' => b'K',
+        b'B' => b'V',
+        b'V' => b'B',
+        b'D' => b'H',
+        b'H' => b'D',
+        other => other,
+    }
+}
+
+/// Reverse complement of upper-case IUPAC DNA.
+pub fn reverse_complement(s: &[u8]) -> Vec<u8> {
+    s.iter().rev().map(|&b| complement(b)).collect()
+}
+
+/// The character at byte `i` of `text`, for error messages.
+fn char_at(text: &str, i: usize) -> String {
+    text[i..]
+        .chars()
+        .next()
+        .map_or_else(String::new, |c| c.to_string())
+}
+
+/// Upper-cases `text` and checks every letter is IUPAC DNA (A, C, G, T, R,
+/// Y, S, W, K, M, B, D, H, V, N).
+pub fn iupac_upper(arg: &str, text: &str) -> Result<Vec<u8>, ToolError> {
+    let mut out = Vec::with_capacity(text.len());
+    for (i, b) in text.bytes().enumerate() {
+        let u = b.to_ascii_uppercase();
+        if iupac_mask(u) == 0 {
+            return Err(invalid_char(
+                arg,
+                text,
+                i,
+                "IUPAC DNA letters (A, C, G, T, R, Y, S, W, K, M, B, D, H, V, N)",
+            ));
+        }
+        out.push(u);
+    }
+    Ok(out)
+}
+
+/// Upper-cases `text` and checks every letter is A, C, G or T.
+pub fn acgt_upper(arg: &str, text: &str) -> Result<Vec<u8>, ToolError> {
+    let mut out = Vec::with_capacity(text.len());
+    for (i, b) in text.bytes().enumerate() {
+        let u = b.to_ascii_uppercase();
+        if !is_acgt(u) {
+            return Err(invalid_char(arg, text, i, "only A, C, G and T (any case)"));
+        }
+        out.push(u);
+    }
+    Ok(out)
+}
+
+/// An error for a bad character at byte `i`, naming its 1-based position.
+pub fn invalid_char(arg: &str, text: &str, i: usize, allowed: &str) -> ToolError {
+    let pos = text[..i].chars().count() + 1;
+    ToolError::invalid_argument(
+        arg,
+        format!(
+            "contains {:?} at position {pos}; use {allowed}",
+            char_at(text, i)
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revcomp_iupac() {
+        assert_eq!(reverse_complement(b"ACGTRYKMBVDHSWN"), b"NWSDHBVKMRYACGT");
+    }
+
+    #[test]
+    fn validation() {
+        assert_eq!(acgt_upper("g", "acgT").unwrap(), b"ACGT");
+        let e = acgt_upper("g", "ACNT").unwrap_err().to_string();
+        assert!(e.contains("position 3") && e.contains("`g`"), "{e}");
+        assert_eq!(iupac_upper("s", "acgtn").unwrap(), b"ACGTN");
+        let e = iupac_upper("s", "ACGU").unwrap_err().to_string();
+        assert!(e.contains("position 4"), "{e}");
+        assert!(iupac_upper("s", "AC é").is_err());
+    }
+}
