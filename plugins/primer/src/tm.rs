@@ -1,0 +1,874 @@
+//! Melting temperatures, computed exactly as Biopython 1.85's
+//! `Bio.SeqUtils.MeltingTemp` does (`Tm_NN`, `Tm_Wallace`, `Tm_GC` and
+//! `salt_correction`), operation by operation, so results agree to
+//! floating-point rounding.
+//!
+//! Differences, all on the side of refusing input Biopython would silently
+//! misread: characters other than A, C, G, T, U (upper or lower case) are
+//! rejected instead of dropped (Biopython removes whitespace, N, digits...
+//! and computes the Tm of what is left); inosine (I), mismatch (X) and
+//! user-supplied complements / dangling ends are not supported.
+
+use bioai_sdk::ToolError;
+
+/// Gas constant used by Biopython, cal/(K mol).
+const R_GAS: f64 = 1.987;
+
+/// The alphabet hint of error messages.
+const ACGT_HINT: &str = "use only A, C, G, T or U (upper or lower case), with no spaces";
+
+/// One nearest-neighbour thermodynamic table (ΔH kcal/mol, ΔS cal/(K mol)),
+/// transcribed from Biopython's `MeltingTemp` module.
+#[derive(Debug, Clone, Copy)]
+pub struct NnTable {
+    /// Biopython's name, e.g. `DNA_NN3`.
+    pub name: &'static str,
+    /// The source publication.
+    pub source: &'static str,
+    init: (f64, f64),
+    init_at: (f64, f64),
+    init_gc: (f64, f64),
+    init_one_gc: (f64, f64),
+    init_all_at: (f64, f64),
+    init_5t_a: (f64, f64),
+    sym: (f64, f64),
+    /// Keys `XY/ZW` (5'XY3' over 3'ZW5') with their (ΔH, ΔS).
+    pairs: &'static [(&'static str, f64, f64)],
+}
+
+/// Breslauer et al. (1986), Proc Natl Acad Sci USA 83: 3746-3750.
+pub const DNA_NN1: NnTable = NnTable {
+    name: "DNA_NN1",
+    source: "Breslauer et al. (1986)",
+    init: (0.0, 0.0),
+    init_at: (0.0, 0.0),
+    init_gc: (0.0, 0.0),
+    init_one_gc: (0.0, -16.8),
+    init_all_at: (0.0, -20.1),
+    init_5t_a: (0.0, 0.0),
+    sym: (0.0, -1.3),
+    pairs: &[
+        ("AA/TT", -9.1, -24.0),
+        ("AT/TA", -8.6, -23.9),
+        ("TA/AT", -6.0, -16.9),
+        ("CA/GT", -5.8, -12.9),
+        ("GT/CA", -6.5, -17.3),
+        ("CT/GA", -7.8, -20.8),
+        ("GA/CT", -5.6, -13.5),
+        ("CG/GC", -11.9, -27.8),
+        ("GC/CG", -11.1, -26.7),
+        ("GG/CC", -11.0, -26.6),
+    ],
+};
+
+/// Sugimoto et al. (1996), Nuc Acids Res 24: 4501-4505.
+pub const DNA_NN2: NnTable = NnTable {
+    name: "DNA_NN2",
+    source: "Sugimoto et al. (1996)",
+    init: (0.6, -9.0),
+    init_at: (0.0, 0.0),
+    init_gc: (0.0, 0.0),
+    init_one_gc: (0.0, 0.0),
+    init_all_at: (0.0, 0.0),
+    init_5t_a: (0.0, 0.0),
+    sym: (0.0, -1.4),
+    pairs: &[
+        ("AA/TT", -8.0, -21.9),
+        ("AT/TA", -5.6, -15.2),
+        ("TA/AT", -6.6, -18.4),
+        ("CA/GT", -8.2, -21.0),
+        ("GT/CA", -9.4, -25.5),
+        ("CT/GA", -6.6, -16.4),
+        ("GA/CT", -8.8, -23.5),
+        ("CG/GC", -11.8, -29.0),
+        ("GC/CG", -10.5, -26.4),
+        ("GG/CC", -10.9, -28.4),
+    ],
+};
+
+/// Allawi and SantaLucia (1997), Biochemistry 36: 10581-10594.
+pub const DNA_NN3: NnTable = NnTable {
+    name: "DNA_NN3",
+    source: "Allawi & SantaLucia (1997)",
+    init: (0.0, 0.0),
+    init_at: (2.3, 4.1),
+    init_gc: (0.1, -2.8),
+    init_one_gc: (0.0, 0.0),
+    init_all_at: (0.0, 0.0),
+    init_5t_a: (0.0, 0.0),
+    sym: (0.0, -1.4),
+    pairs: &[
+        ("AA/TT", -7.9, -22.2),
+        ("AT/TA", -7.2, -20.4),
+        ("TA/AT", -7.2, -21.3),
+        ("CA/GT", -8.5, -22.7),
+        ("GT/CA", -8.4, -22.4),
+        ("CT/GA", -7.8, -21.0),
+        ("GA/CT", -8.2, -22.2),
+        ("CG/GC", -10.6, -27.2),
+        ("GC/CG", -9.8, -24.4),
+        ("GG/CC", -8.0, -19.9),
+    ],
+};
+
+/// SantaLucia & Hicks (2004), Annu Rev Biophys Biomol Struct 33: 415-440.
+pub const DNA_NN4: NnTable = NnTable {
+    name: "DNA_NN4",
+    source: "SantaLucia & Hicks (2004)",
+    init: (0.2, -5.7),
+    init_at: (2.2, 6.9),
+    init_gc: (0.0, 0.0),
+    init_one_gc: (0.0, 0.0),
+    init_all_at: (0.0, 0.0),
+    init_5t_a: (0.0, 0.0),
+    sym: (0.0, -1.4),
+    pairs: &[
+        ("AA/TT", -7.6, -21.3),
+        ("AT/TA", -7.2, -20.4),
+        ("TA/AT", -7.2, -21.3),
+        ("CA/GT", -8.5, -22.7),
+        ("GT/CA", -8.4, -22.4),
+        ("CT/GA", -7.8, -21.0),
+        ("GA/CT", -8.2, -22.2),
+        ("CG/GC", -10.6, -27.2),
+        ("GC/CG", -9.8, -24.4),
+        ("GG/CC", -8.0, -19.9),
+    ],
+};
+
+/// RNA/RNA: Freier et al. (1986), Proc Natl Acad Sci USA 83: 9373-9377.
+pub const RNA_NN1: NnTable = NnTable {
+    name: "RNA_NN1",
+    source: "Freier et al. (1986)",
+    init: (0.0, -10.8),
+    init_at: (0.0, 0.0),
+    init_gc: (0.0, 0.0),
+    init_one_gc: (0.0, 0.0),
+    init_all_at: (0.0, 0.0),
+    init_5t_a: (0.0, 0.0),
+    sym: (0.0, -1.4),
+    pairs: &[
+        ("AA/TT", -6.6, -18.4),
+        ("AT/TA", -5.7, -15.5),
+        ("TA/AT", -8.1, -22.6),
+        ("CA/GT", -10.5, -27.8),
+        ("GT/CA", -10.2, -26.2),
+        ("CT/GA", -7.6, -19.2),
+        ("GA/CT", -13.3, -35.5),
+        ("CG/GC", -8.0, -19.4),
+        ("GC/CG", -14.2, -34.9),
+        ("GG/CC", -12.2, -29.7),
+    ],
+};
+
+/// RNA/RNA: Xia et al. (1998), Biochemistry 37: 14719-14735.
+pub const RNA_NN2: NnTable = NnTable {
+    name: "RNA_NN2",
+    source: "Xia et al. (1998)",
+    init: (3.61, -1.5),
+    init_at: (3.72, 10.5),
+    init_gc: (0.0, 0.0),
+    init_one_gc: (0.0, 0.0),
+    init_all_at: (0.0, 0.0),
+    init_5t_a: (0.0, 0.0),
+    sym: (0.0, -1.4),
+    pairs: &[
+        ("AA/TT", -6.82, -19.0),
+        ("AT/TA", -9.38, -26.7),
+        ("TA/AT", -7.69, -20.5),
+        ("CA/GT", -10.44, -26.9),
+        ("GT/CA", -11.40, -29.5),
+        ("CT/GA", -10.48, -27.1),
+        ("GA/CT", -12.44, -32.5),
+        ("CG/GC", -10.64, -26.7),
+        ("GC/CG", -14.88, -36.9),
+        ("GG/CC", -13.39, -32.7),
+    ],
+};
+
+/// RNA/RNA: Chen et al. (2012), Biochemistry 51: 3508-3522 (Watson-Crick
+/// stacks; its G-U wobble entries never apply to a perfect complement).
+pub const RNA_NN3: NnTable = NnTable {
+    name: "RNA_NN3",
+    source: "Chen et al. (2012)",
+    init: (6.40, 6.99),
+    init_at: (3.85, 11.04),
+    init_gc: (0.0, 0.0),
+    init_one_gc: (0.0, 0.0),
+    init_all_at: (0.0, 0.0),
+    init_5t_a: (0.0, 0.0),
+    sym: (0.0, -1.4),
+    pairs: &[
+        ("AA/TT", -7.09, -19.8),
+        ("AT/TA", -9.11, -25.8),
+        ("TA/AT", -8.50, -22.9),
+        ("CA/GT", -11.03, -28.8),
+        ("GT/CA", -11.98, -31.3),
+        ("CT/GA", -10.90, -28.5),
+        ("GA/CT", -13.21, -34.9),
+        ("CG/GC", -10.88, -27.4),
+        ("GC/CG", -16.04, -40.6),
+        ("GG/CC", -14.18, -35.0),
+    ],
+};
+
+/// RNA/DNA: Sugimoto et al. (1995), Biochemistry 34: 11211-11216 (the
+/// sequence is the RNA strand).
+pub const R_DNA_NN1: NnTable = NnTable {
+    name: "R_DNA_NN1",
+    source: "Sugimoto et al. (1995)",
+    init: (1.9, -3.9),
+    init_at: (0.0, 0.0),
+    init_gc: (0.0, 0.0),
+    init_one_gc: (0.0, 0.0),
+    init_all_at: (0.0, 0.0),
+    init_5t_a: (0.0, 0.0),
+    sym: (0.0, 0.0),
+    pairs: &[
+        ("TT/AA", -11.5, -36.4),
+        ("GT/CA", -7.8, -21.6),
+        ("CT/GA", -7.0, -19.7),
+        ("AT/TA", -8.3, -23.9),
+        ("TG/AC", -10.4, -28.4),
+        ("GG/CC", -12.8, -31.9),
+        ("CG/GC", -16.3, -47.1),
+        ("AG/TC", -9.1, -23.5),
+        ("TC/AG", -8.6, -22.9),
+        ("GC/CG", -8.0, -17.1),
+        ("CC/GG", -9.3, -23.2),
+        ("AC/TG", -5.9, -12.3),
+        ("TA/AT", -7.8, -23.2),
+        ("GA/CT", -5.5, -13.5),
+        ("CA/GT", -9.0, -26.1),
+        ("AA/TT", -7.8, -21.9),
+    ],
+};
+
+/// Every table, in the order the tool documents them.
+pub const TABLES: [NnTable; 8] = [
+    DNA_NN1, DNA_NN2, DNA_NN3, DNA_NN4, RNA_NN1, RNA_NN2, RNA_NN3, R_DNA_NN1,
+];
+
+/// Index of a base in `ACGT`.
+fn base_index(b: u8) -> usize {
+    match b {
+        b'A' => 0,
+        b'C' => 1,
+        b'G' => 2,
+        _ => 3,
+    }
+}
+
+const BASES: [u8; 4] = *b"ACGT";
+
+fn complement(b: u8) -> u8 {
+    match b {
+        b'A' => b'T',
+        b'C' => b'G',
+        b'G' => b'C',
+        _ => b'A',
+    }
+}
+
+impl NnTable {
+    /// The table named `name` (case-insensitive), e.g. `DNA_NN3`.
+    pub fn by_name(name: &str) -> Result<NnTable, ToolError> {
+        TABLES
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
+            .copied()
+            .ok_or_else(|| {
+                ToolError::invalid_argument(
+                    "table",
+                    format!(
+                        "unknown table {name:?}; use one of {}",
+                        TABLES.map(|t| t.name).join(", ")
+                    ),
+                )
+            })
+    }
+
+    fn lookup(&self, key: &str) -> Option<(f64, f64)> {
+        self.pairs
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|&(_, h, s)| (h, s))
+    }
+
+    /// The (ΔH, ΔS) of every Watson-Crick stack `5'ab3'/3'a'b'5'`, indexed
+    /// `[a][b]` in ACGT order, looked up as Biopython does: the key
+    /// `ab/a'b'`, else its reverse `b'a'/ba`.
+    pub fn stacks(&self) -> [[(f64, f64); 4]; 4] {
+        let mut out = [[(0.0, 0.0); 4]; 4];
+        for (i, &a) in BASES.iter().enumerate() {
+            for (j, &b) in BASES.iter().enumerate() {
+                let key: String = [a, b, b'/', complement(a), complement(b)]
+                    .iter()
+                    .map(|&c| c as char)
+                    .collect();
+                let rev: String = key.chars().rev().collect();
+                // Every table covers all 16 stacks one way or the other.
+                out[i][j] = self
+                    .lookup(&key)
+                    .or_else(|| self.lookup(&rev))
+                    .unwrap_or((0.0, 0.0));
+            }
+        }
+        out
+    }
+}
+
+fn check_finite_nonneg(name: &str, v: f64) -> Result<(), ToolError> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(ToolError::invalid_argument(
+            name,
+            format!("must be a finite concentration >= 0, got {v}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Ion concentrations in millimolar, as Biopython's `Na`, `K`, `Tris`, `Mg`
+/// and `dNTPs` arguments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Salt {
+    /// Na+ (mM).
+    pub na: f64,
+    /// K+ (mM).
+    pub k: f64,
+    /// Tris buffer (mM).
+    pub tris: f64,
+    /// Mg2+ (mM).
+    pub mg: f64,
+    /// dNTPs (mM).
+    pub dntps: f64,
+}
+
+impl Default for Salt {
+    /// Biopython's defaults: 50 mM Na+, nothing else.
+    fn default() -> Self {
+        Salt {
+            na: 50.0,
+            k: 0.0,
+            tris: 0.0,
+            mg: 0.0,
+            dntps: 0.0,
+        }
+    }
+}
+
+impl Salt {
+    /// Checks every concentration is finite and non-negative.
+    pub fn validate(&self) -> Result<(), ToolError> {
+        check_finite_nonneg("na_mm", self.na)?;
+        check_finite_nonneg("k_mm", self.k)?;
+        check_finite_nonneg("tris_mm", self.tris)?;
+        check_finite_nonneg("mg_mm", self.mg)?;
+        check_finite_nonneg("dntps_mm", self.dntps)
+    }
+}
+
+/// Biopython's `salt_correction(Na, K, Tris, Mg, dNTPs, method, seq)` for a
+/// sequence of `len` bases with GC fraction `gc` (`gc_fraction(seq,
+/// "ignore")`). Method 0 is no correction; 1-4 correct Tm, 5 corrects ΔS,
+/// 6 and 7 correct 1/Tm (see the WIT documentation of `tm`).
+pub fn salt_correction(salt: &Salt, method: u8, len: usize, gc: f64) -> Result<f64, ToolError> {
+    if method > 7 {
+        return Err(ToolError::invalid_argument(
+            "saltcorr",
+            format!("must be 0 (none) to 7, got {method}"),
+        ));
+    }
+    if method == 0 {
+        return Ok(0.0);
+    }
+    let Salt {
+        na,
+        k,
+        tris,
+        mg: mg_mm,
+        dntps: dntps_mm,
+    } = *salt;
+    let mut mon_mm = na + k + tris / 2.0;
+    let mut mg = mg_mm * 1e-3;
+    if (k + mg_mm + tris + dntps_mm) > 0.0 && method != 7 && dntps_mm < mg_mm {
+        // Sodium equivalent (von Ahsen et al. 2001).
+        mon_mm += 120.0 * (mg_mm - dntps_mm).sqrt();
+    }
+    let mon = mon_mm * 1e-3;
+    if (1..=6).contains(&method) && mon == 0.0 {
+        return Err(ToolError::invalid_argument(
+            "na_mm",
+            format!(
+                "salt correction {method} needs a non-zero monovalent ion concentration \
+                 (Na+ + K+ + Tris/2, plus the Mg2+ equivalent); raise na_mm or use saltcorr 0"
+            ),
+        ));
+    }
+    let owczarzy2004 = |mon: f64| (4.29 * gc - 3.95) * 1e-5 * mon.ln() + 9.40e-6 * mon.ln().powi(2);
+    Ok(match method {
+        1 => 16.6 * mon.log10(),
+        2 => 16.6 * (mon / (1.0 + 0.7 * mon)).log10(),
+        3 => 12.5 * mon.log10(),
+        4 => 11.7 * mon.log10(),
+        5 => 0.368 * (len as f64 - 1.0) * mon.ln(),
+        6 => owczarzy2004(mon),
+        _ => {
+            // Owczarzy et al. (2008), Biochemistry 47: 5336-5353.
+            let (mut a, b, c, mut d) = (3.92, -0.911, 6.26, 1.42);
+            let (e, f, mut g) = (-48.2, 52.5, 8.31);
+            if dntps_mm > 0.0 {
+                let dntps = dntps_mm * 1e-3;
+                let ka = 3e4;
+                let x = ka * dntps - ka * mg + 1.0;
+                mg = (-x + (x.powi(2) + 4.0 * ka * mg).sqrt()) / (2.0 * ka);
+            }
+            if mg < 0.0 || mg.is_nan() {
+                return Err(ToolError::invalid_argument(
+                    "mg_mm",
+                    "the free Mg2+ left after dNTP binding is not a valid concentration",
+                ));
+            }
+            if mon_mm > 0.0 {
+                let r = mg.sqrt() / mon;
+                if r < 0.22 {
+                    return Ok(owczarzy2004(mon));
+                } else if r < 6.0 {
+                    let l = mon.ln();
+                    a = 3.92 * (0.843 - 0.352 * mon.sqrt() * l);
+                    d = 1.42 * (1.279 - 4.03e-3 * l - 8.03e-3 * l.powi(2));
+                    g = 8.31 * (0.486 - 0.258 * l + 5.25e-3 * l.powi(3));
+                }
+            }
+            if mg == 0.0 {
+                return Err(ToolError::invalid_argument(
+                    "mg_mm",
+                    "salt correction 7 needs Mg2+ (free of dNTPs) or monovalent ions; \
+                     set mg_mm above dntps_mm, set na_mm/k_mm/tris_mm, or use another saltcorr",
+                ));
+            }
+            if len < 2 {
+                return Err(ToolError::invalid_argument(
+                    "sequence",
+                    "salt correction 7 needs at least 2 bases",
+                ));
+            }
+            let lmg = mg.ln();
+            (a + b * lmg
+                + gc * (c + d * lmg)
+                + (1.0 / (2.0 * (len as f64 - 1.0))) * (e + f * lmg + g * lmg.powi(2)))
+                * 1e-5
+        }
+    })
+}
+
+/// Upper-cases `sequence` and turns U into T, rejecting anything that is not
+/// A, C, G, T or U.
+pub fn normalize_acgt(argument: &str, sequence: &str) -> Result<Vec<u8>, ToolError> {
+    let mut out = Vec::with_capacity(sequence.len());
+    for (i, c) in sequence.chars().enumerate() {
+        out.push(match c.to_ascii_uppercase() {
+            'A' => b'A',
+            'C' => b'C',
+            'G' => b'G',
+            'T' | 'U' => b'T',
+            _ => {
+                return Err(ToolError::invalid_argument(
+                    argument,
+                    format!("contains {c:?} at position {}; {ACGT_HINT}", i + 1),
+                ));
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// GC fraction of an upper-case ACGT sequence.
+pub fn gc_fraction(seq: &[u8]) -> f64 {
+    if seq.is_empty() {
+        return 0.0;
+    }
+    let gc = seq.iter().filter(|&&b| b == b'G' || b == b'C').count();
+    gc as f64 / seq.len() as f64
+}
+
+/// Options of [`tm_nn`], with Biopython's defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct NnOptions {
+    /// The nearest-neighbour table.
+    pub table: NnTable,
+    /// Ion concentrations (mM).
+    pub salt: Salt,
+    /// Concentration of the more concentrated strand (nM).
+    pub dnac1: f64,
+    /// Concentration of the less concentrated strand (nM).
+    pub dnac2: f64,
+    /// Salt correction method, 0-7.
+    pub saltcorr: u8,
+    /// The sequence binds itself (self-complementary duplex).
+    pub selfcomp: bool,
+}
+
+impl Default for NnOptions {
+    fn default() -> Self {
+        NnOptions {
+            table: DNA_NN3,
+            salt: Salt::default(),
+            dnac1: 25.0,
+            dnac2: 25.0,
+            saltcorr: 5,
+            selfcomp: false,
+        }
+    }
+}
+
+/// Biopython's `Tm_NN(seq, nn_table, Na, K, Tris, Mg, dNTPs, dnac1, dnac2,
+/// selfcomp, saltcorr)` against the perfect complement, for an upper-case
+/// ACGT sequence (see [`normalize_acgt`]) of at least 2 bases.
+pub fn tm_nn(seq: &[u8], opts: &NnOptions) -> Result<f64, ToolError> {
+    let stacks = opts.table.stacks();
+    tm_nn_with(seq, opts, &stacks)
+}
+
+/// [`tm_nn`] with the table's stacks already resolved (see
+/// [`NnTable::stacks`]), for callers computing many Tms.
+pub fn tm_nn_with(
+    seq: &[u8],
+    opts: &NnOptions,
+    stacks: &[[(f64, f64); 4]; 4],
+) -> Result<f64, ToolError> {
+    if seq.len() < 2 {
+        return Err(ToolError::invalid_argument(
+            "sequence",
+            format!(
+                "has {} base(s); the nearest-neighbour method needs at least 2",
+                seq.len()
+            ),
+        ));
+    }
+    opts.salt.validate()?;
+    for (name, v) in [("dnac1_nm", opts.dnac1), ("dnac2_nm", opts.dnac2)] {
+        if !v.is_finite() || v < 0.0 {
+            return Err(ToolError::invalid_argument(
+                name,
+                format!("must be a finite concentration >= 0 (nM), got {v}"),
+            ));
+        }
+    }
+    let t = &opts.table;
+    let mut dh = 0.0;
+    let mut ds = 0.0;
+    dh += t.init.0;
+    ds += t.init.1;
+    let gc = gc_fraction(seq);
+    if gc == 0.0 {
+        dh += t.init_all_at.0;
+        ds += t.init_all_at.1;
+    } else {
+        dh += t.init_one_gc.0;
+        ds += t.init_one_gc.1;
+    }
+    if seq[0] == b'T' {
+        dh += t.init_5t_a.0;
+        ds += t.init_5t_a.1;
+    }
+    if seq[seq.len() - 1] == b'A' {
+        dh += t.init_5t_a.0;
+        ds += t.init_5t_a.1;
+    }
+    let ends = [seq[0], seq[seq.len() - 1]];
+    let at = ends.iter().filter(|&&b| b == b'A' || b == b'T').count() as f64;
+    let gcn = ends.iter().filter(|&&b| b == b'G' || b == b'C').count() as f64;
+    dh += t.init_at.0 * at;
+    ds += t.init_at.1 * at;
+    dh += t.init_gc.0 * gcn;
+    ds += t.init_gc.1 * gcn;
+    for w in seq.windows(2) {
+        let (h, s) = stacks[base_index(w[0])][base_index(w[1])];
+        dh += h;
+        ds += s;
+    }
+    let mut k = (opts.dnac1 - (opts.dnac2 / 2.0)) * 1e-9;
+    if opts.selfcomp {
+        k = opts.dnac1 * 1e-9;
+        dh += t.sym.0;
+        ds += t.sym.1;
+    }
+    if k <= 0.0 {
+        return Err(ToolError::invalid_argument(
+            "dnac1_nm",
+            if opts.selfcomp {
+                "must be above 0 nM".to_string()
+            } else {
+                format!(
+                    "must be above dnac2_nm / 2 (the Tm uses dnac1 - dnac2/2); got dnac1 {} and dnac2 {}",
+                    opts.dnac1, opts.dnac2
+                )
+            },
+        ));
+    }
+    let corr = salt_correction(&opts.salt, opts.saltcorr, seq.len(), gc)?;
+    if opts.saltcorr == 5 {
+        ds += corr;
+    }
+    let mut tm = (1000.0 * dh) / (ds + (R_GAS * k.ln())) - 273.15;
+    match opts.saltcorr {
+        1..=4 => tm += corr,
+        6 | 7 => tm = 1.0 / (1.0 / (tm + 273.15) + corr) - 273.15,
+        _ => {}
+    }
+    if !tm.is_finite() {
+        return Err(ToolError::invalid_argument(
+            "sequence",
+            "the melting temperature is undefined for these conditions (zero denominator)",
+        ));
+    }
+    Ok(tm)
+}
+
+/// Biopython's `Tm_Wallace(seq)` (strict): 4 °C per G/C/S, 2 °C per
+/// A/T/W/U. Case-insensitive; other characters are rejected (Biopython
+/// rejects the ambiguity codes and ignores the rest).
+pub fn tm_wallace(sequence: &str) -> Result<f64, ToolError> {
+    let (mut at, mut gc) = (0u64, 0u64);
+    for (i, c) in sequence.chars().enumerate() {
+        match c.to_ascii_uppercase() {
+            'A' | 'T' | 'U' | 'W' => at += 1,
+            'C' | 'G' | 'S' => gc += 1,
+            _ => {
+                return Err(ToolError::invalid_argument(
+                    "sequence",
+                    format!(
+                        "contains {c:?} at position {}; the Wallace rule takes only A, C, G, T, U, S (G/C) and W (A/T)",
+                        i + 1
+                    ),
+                ));
+            }
+        }
+    }
+    if at + gc == 0 {
+        return Err(ToolError::invalid_argument("sequence", "must not be empty"));
+    }
+    Ok((2 * at + 4 * gc) as f64)
+}
+
+/// Biopython's `Tm_GC(seq, Na, K, Tris, Mg, dNTPs)` with its defaults
+/// (`valueset=7`, which always applies salt correction 1): Tm = 81.5 +
+/// 0.41 (%GC) - 600/N + 16.6 log10([Na+ equivalent] in M).
+/// Case-insensitive A, C, G, T, U, S (G/C) and W (A/T).
+pub fn tm_gc(sequence: &str, salt: &Salt) -> Result<f64, ToolError> {
+    salt.validate()?;
+    let (mut n, mut gc) = (0usize, 0usize);
+    for (i, c) in sequence.chars().enumerate() {
+        match c.to_ascii_uppercase() {
+            'A' | 'T' | 'U' | 'W' => n += 1,
+            'C' | 'G' | 'S' => {
+                gc += 1;
+                n += 1
+            }
+            _ => {
+                return Err(ToolError::invalid_argument(
+                    "sequence",
+                    format!(
+                        "contains {c:?} at position {}; the GC method takes only A, C, G, T, U, S (G/C) and W (A/T)",
+                        i + 1
+                    ),
+                ));
+            }
+        }
+    }
+    if n == 0 {
+        return Err(ToolError::invalid_argument("sequence", "must not be empty"));
+    }
+    let percent_gc = (gc as f64 / n as f64) * 100.0;
+    let mut tm = 81.5 + 0.41 * percent_gc - 600.0 / n as f64;
+    tm += salt_correction(salt, 1, n, gc as f64 / n as f64)?;
+    Ok(tm)
+}
+
+/// The `tm` tool's arguments (`None` is the documented default).
+#[derive(Debug, Clone, Default)]
+pub struct TmArgs {
+    /// `nn` (default), `wallace` or `gc`.
+    pub method: Option<String>,
+    /// Nearest-neighbour table name (default `DNA_NN3`).
+    pub table: Option<String>,
+    /// Na+ mM (50).
+    pub na: Option<f64>,
+    /// K+ mM (0).
+    pub k: Option<f64>,
+    /// Tris mM (0).
+    pub tris: Option<f64>,
+    /// Mg2+ mM (0).
+    pub mg: Option<f64>,
+    /// dNTPs mM (0).
+    pub dntps: Option<f64>,
+    /// nM (25).
+    pub dnac1: Option<f64>,
+    /// nM (25).
+    pub dnac2: Option<f64>,
+    /// 0-7 (5).
+    pub saltcorr: Option<u8>,
+    /// Self-complementary (false).
+    pub selfcomp: Option<bool>,
+}
+
+/// The `tm` tool: dispatches on the method and applies the defaults.
+pub fn tm(sequence: &str, args: &TmArgs) -> Result<f64, ToolError> {
+    let d = Salt::default();
+    let salt = Salt {
+        na: args.na.unwrap_or(d.na),
+        k: args.k.unwrap_or(d.k),
+        tris: args.tris.unwrap_or(d.tris),
+        mg: args.mg.unwrap_or(d.mg),
+        dntps: args.dntps.unwrap_or(d.dntps),
+    };
+    let method = args.method.as_deref().unwrap_or("nn");
+    match method.to_ascii_lowercase().as_str() {
+        "nn" => {
+            let seq = normalize_acgt("sequence", sequence)?;
+            let defaults = NnOptions::default();
+            let opts = NnOptions {
+                table: match &args.table {
+                    Some(t) => NnTable::by_name(t)?,
+                    None => defaults.table,
+                },
+                salt,
+                dnac1: args.dnac1.unwrap_or(defaults.dnac1),
+                dnac2: args.dnac2.unwrap_or(defaults.dnac2),
+                saltcorr: args.saltcorr.unwrap_or(defaults.saltcorr),
+                selfcomp: args.selfcomp.unwrap_or(defaults.selfcomp),
+            };
+            tm_nn(&seq, &opts)
+        }
+        "wallace" => tm_wallace(sequence),
+        "gc" => tm_gc(sequence, &salt),
+        _ => Err(ToolError::invalid_argument(
+            "method",
+            format!("unknown method {method:?}; use \"nn\" (default), \"wallace\" or \"gc\""),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nn(s: &str, opts: &NnOptions) -> f64 {
+        tm_nn(&normalize_acgt("sequence", s).unwrap(), opts).unwrap()
+    }
+
+    // Expected values from the doctests in Biopython 1.85's
+    // Bio/SeqUtils/MeltingTemp.py (module docstring), printed with %0.2f.
+    #[test]
+    fn biopython_doctests() {
+        let s = "CGTTCCAAAGATGTGGGCATGAGCTTAC";
+        let f = |x: f64| format!("{x:.2}");
+        assert_eq!(f(tm_wallace(s).unwrap()), "84.00");
+        assert_eq!(f(tm_gc(s, &Salt::default()).unwrap()), "58.97");
+        assert_eq!(f(nn(s, &NnOptions::default())), "60.32");
+        let table = |t| NnOptions {
+            table: t,
+            ..NnOptions::default()
+        };
+        assert_eq!(f(nn(s, &table(DNA_NN1))), "72.19");
+        assert_eq!(f(nn(s, &table(DNA_NN2))), "65.47");
+        assert_eq!(f(nn(s, &table(RNA_NN1))), "73.35");
+        assert_eq!(f(nn(s, &table(R_DNA_NN1))), "58.45");
+        let expected = [
+            "54.27", "54.02", "59.60", "60.64", "60.32", "59.78", "59.78",
+        ];
+        for (i, e) in expected.iter().enumerate() {
+            let o = NnOptions {
+                saltcorr: i as u8 + 1,
+                ..NnOptions::default()
+            };
+            assert_eq!(f(nn(s, &o)), *e, "saltcorr {}", i + 1);
+        }
+        let salted = |salt: Salt, saltcorr| NnOptions {
+            salt,
+            saltcorr,
+            ..NnOptions::default()
+        };
+        let tris = Salt {
+            tris: 10.0,
+            ..Salt::default()
+        };
+        assert_eq!(f(nn(s, &salted(tris, 5))), "60.79");
+        let mg = Salt { mg: 1.5, ..tris };
+        assert_eq!(f(nn(s, &salted(mg, 5))), "67.39");
+        assert_eq!(f(nn(s, &salted(mg, 7))), "66.81");
+        let dntps = Salt { dntps: 0.6, ..mg };
+        assert_eq!(f(nn(s, &salted(dntps, 7))), "66.04");
+    }
+
+    // salt_correction doctests (Biopython 1.85), printed with %0.2f.
+    #[test]
+    fn salt_correction_doctests() {
+        let f = |salt: Salt, m| format!("{:.2}", salt_correction(&salt, m, 20, 0.5).unwrap());
+        assert_eq!(f(Salt::default(), 1), "-21.60");
+        assert_eq!(f(Salt::default(), 2), "-21.85");
+        let s = Salt {
+            na: 100.0,
+            tris: 20.0,
+            ..Salt::default()
+        };
+        assert_eq!(f(s, 2), "-16.45");
+        assert_eq!(f(Salt { mg: 1.5, ..s }, 2), "-10.99");
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(normalize_acgt("sequence", "ACGN").is_err());
+        let e = tm_nn(b"A", &NnOptions::default()).unwrap_err().to_string();
+        assert!(e.contains("at least 2"), "{e}");
+        let opts = NnOptions {
+            dnac1: 10.0,
+            dnac2: 30.0,
+            ..NnOptions::default()
+        };
+        assert!(tm_nn(b"ACGTACGT", &opts).is_err());
+        let opts = NnOptions {
+            salt: Salt {
+                na: 0.0,
+                ..Salt::default()
+            },
+            ..NnOptions::default()
+        };
+        assert!(tm_nn(b"ACGTACGT", &opts).is_err());
+        assert!(salt_correction(&Salt::default(), 8, 10, 0.5).is_err());
+        assert!(tm_wallace("ACGN").is_err());
+        assert!(tm_gc("", &Salt::default()).is_err());
+    }
+
+    #[test]
+    fn tool_dispatch_and_defaults() {
+        let s = "CGTTCCAAAGATGTGGGCATGAGCTTAC";
+        let f = |a: TmArgs| format!("{:.2}", tm(s, &a).unwrap());
+        assert_eq!(f(TmArgs::default()), "60.32");
+        let m = |x: &str| TmArgs {
+            method: Some(x.into()),
+            ..TmArgs::default()
+        };
+        assert_eq!(f(m("wallace")), "84.00");
+        assert_eq!(f(m("GC")), "58.97");
+        // Biopython 1.85: Tm_NN(s, nn_table=DNA_NN4) = 60.2715...
+        let t = TmArgs {
+            table: Some("dna_nn4".into()),
+            ..TmArgs::default()
+        };
+        assert_eq!(f(t), "60.27");
+        assert!(tm(s, &m("x")).unwrap_err().to_string().contains("wallace"));
+        let t = TmArgs {
+            table: Some("DNA_NN9".into()),
+            ..TmArgs::default()
+        };
+        assert!(tm(s, &t).unwrap_err().to_string().contains("DNA_NN4"));
+    }
+
+    #[test]
+    fn rna_is_read_as_dna() {
+        let o = NnOptions::default();
+        assert_eq!(nn("acguacgu", &o), nn("ACGTACGT", &o));
+    }
+}
