@@ -141,7 +141,7 @@ fn setup() -> Result<()> {
 }
 
 /// Builds components for wasm32-wasip2 and copies them to `target/<dest>/`.
-fn build_plugins(plugins: &[(&str, &str)], dest: &str) -> Result<()> {
+fn build_plugins(plugins: &[(String, String)], dest: &str) -> Result<()> {
     let mut args = vec![
         "build",
         "--target",
@@ -150,7 +150,7 @@ fn build_plugins(plugins: &[(&str, &str)], dest: &str) -> Result<()> {
         PLUGIN_PROFILE,
     ];
     for (pkg, _) in plugins {
-        args.extend(["-p", pkg]);
+        args.extend(["-p", pkg.as_str()]);
     }
     cargo(&args)?;
     let out = root().join("target").join(dest);
