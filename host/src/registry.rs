@@ -14,7 +14,7 @@ use bioai_policy::{Policy, PolicySet};
 use bioai_witjson::{ToolOutput, ToolSignature, snake_case};
 use serde::Serialize;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
+pub use tokio_util::sync::CancellationToken;
 use wasmtime::component::ComponentExportIndex;
 use wit_parser::{Function, Resolve, WorldItem};
 

@@ -2,10 +2,12 @@
 
 bioai_sdk::generate!("bioai:seq/seq");
 
-use crate::{fasta, gc, revcomp, translate};
+use crate::{fasta, fastq, gc, orfs, revcomp, stats, translate};
 use bioai_sdk::progress;
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
-use exports::bioai::seq::sequence::{self, FastaRecord};
+use exports::bioai::seq::sequence::{
+    self, BaseCounts, FastaRecord, FastqRecord, Orf, SeqStats, Strand,
+};
 
 /// Inputs at least this large report parsing progress.
 const PROGRESS_MIN_BYTES: usize = 1 << 20;
@@ -28,7 +30,8 @@ impl metadata::Guest for Seq {
             namespace: Some("seq".into()),
             title: "Sequence utilities".into(),
             description: "Nucleotide sequence basics: GC content, reverse complement, \
-                          translation with every NCBI genetic code, and FASTA parsing."
+                          translation with every NCBI genetic code, FASTA and FASTQ parsing, \
+                          open reading frames and sequence statistics."
                 .into(),
             version: env!("CARGO_PKG_VERSION").into(),
             annotations: Annotations {
@@ -42,6 +45,9 @@ impl metadata::Guest for Seq {
                 tool("reverse-complement", "Reverse complement"),
                 tool("translate", "Translate to protein"),
                 tool("parse-fasta", "Parse FASTA"),
+                tool("parse-fastq", "Parse FASTQ"),
+                tool("find-orfs", "Find open reading frames"),
+                tool("stats", "Sequence statistics"),
             ],
             pricing: None,
         }
@@ -101,6 +107,86 @@ impl sequence::Guest for Seq {
                 sequence: r.sequence,
             })
             .collect())
+    }
+
+    fn parse_fastq(text: String, phred_offset: Option<u8>) -> Result<Vec<FastqRecord>, String> {
+        let total = text.len();
+        let report = total >= PROGRESS_MIN_BYTES;
+        let mut next_report = PROGRESS_STEP_BYTES;
+        let offset = phred_offset.unwrap_or(fastq::SANGER_OFFSET);
+        let records = fastq::parse_with_progress(&text, offset, |done, total| {
+            if report && done >= next_report {
+                next_report = done + PROGRESS_STEP_BYTES;
+                progress::report_steps(
+                    done as u64,
+                    total as u64,
+                    &format!("parsed {} of {} MiB", done >> 20, total.div_ceil(1 << 20)),
+                );
+            }
+        })?;
+        if report {
+            progress::report(1.0, "parsed");
+        }
+        bioai_sdk::log!(info, "parsed FASTQ"; records = records.len(), bytes = total);
+        Ok(records
+            .into_iter()
+            .map(|r| FastqRecord {
+                id: r.id,
+                description: r.description,
+                sequence: r.sequence,
+                quality: r.quality,
+                phred: r.phred,
+            })
+            .collect())
+    }
+
+    fn find_orfs(
+        sequence: String,
+        min_length: Option<u32>,
+        both_strands: Option<bool>,
+        table: Option<u8>,
+    ) -> Result<Vec<Orf>, String> {
+        let found = orfs::find_orfs(
+            &sequence,
+            min_length.unwrap_or(orfs::DEFAULT_MIN_LENGTH),
+            both_strands.unwrap_or(true),
+            table.unwrap_or(1),
+        )?;
+        Ok(found
+            .into_iter()
+            .map(|o| Orf {
+                start: o.start as u32,
+                end: o.end as u32,
+                strand: match o.strand {
+                    orfs::Strand::Forward => Strand::Forward,
+                    orfs::Strand::Reverse => Strand::Reverse,
+                },
+                frame: o.frame,
+                sequence: o.sequence,
+                protein: o.protein,
+            })
+            .collect())
+    }
+
+    fn stats(sequence: String, window: Option<u32>) -> Result<SeqStats, String> {
+        let s = stats::stats(&sequence, window.unwrap_or(stats::DEFAULT_WINDOW))?;
+        let c = s.composition;
+        Ok(SeqStats {
+            length: s.length as u32,
+            composition: BaseCounts {
+                a: c.a as u32,
+                c: c.c as u32,
+                g: c.g as u32,
+                t: c.t as u32,
+                u: c.u as u32,
+                n: c.n as u32,
+                ambiguous: c.ambiguous as u32,
+            },
+            gc_fraction: s.gc_fraction,
+            molecular_weight: s.molecular_weight,
+            molecular_weight_note: s.molecular_weight_note,
+            gc_skew: s.gc_skew,
+        })
     }
 }
 

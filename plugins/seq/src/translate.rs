@@ -33,21 +33,49 @@ fn each_base(set: u8) -> impl Iterator<Item = u8> {
 /// Translates one codon given as three base sets. All the codons it may
 /// stand for must agree, otherwise `X`.
 fn translate_codon(code: &GeneticCode, sets: [u8; 3]) -> u8 {
-    let mut result = None;
+    translate_codon_with(code, sets, false)
+}
+
+/// Translates one codon given as three base sets. When the codons it may
+/// stand for disagree: with `protein_codes`, Biopython's IUPAC protein
+/// ambiguity letters `B` (N or D), `J` (I or L) and `Z` (Q or E) when the
+/// amino acids are within one of those pairs; otherwise `X`.
+fn translate_codon_with(code: &GeneticCode, sets: [u8; 3], protein_codes: bool) -> u8 {
+    let mut first = None;
+    let mut mixed = false;
+    let (mut in_b, mut in_j, mut in_z) = (true, true, true);
     for b1 in each_base(sets[0]) {
         for b2 in each_base(sets[1]) {
             for b3 in each_base(sets[2]) {
                 let aa =
                     code.amino_acids[16 * tcag_index(b1) + 4 * tcag_index(b2) + tcag_index(b3)];
-                match result {
-                    None => result = Some(aa),
-                    Some(prev) if prev != aa => return b'X',
+                in_b &= matches!(aa, b'N' | b'D');
+                in_j &= matches!(aa, b'I' | b'L');
+                in_z &= matches!(aa, b'Q' | b'E');
+                match first {
+                    None => first = Some(aa),
+                    Some(prev) if prev != aa => mixed = true,
                     Some(_) => {}
                 }
             }
         }
     }
-    result.unwrap_or(b'X')
+    match first {
+        None => b'X',
+        Some(aa) if !mixed => aa,
+        Some(_) if !protein_codes => b'X',
+        Some(_) if in_b => b'B',
+        Some(_) if in_j => b'J',
+        Some(_) if in_z => b'Z',
+        Some(_) => b'X',
+    }
+}
+
+/// Translates one codon of three IUPAC bytes (validated by the caller; any
+/// other byte reads as N) with `code`, by the rules of [`translate`].
+pub fn translate_codon_bytes(code: &GeneticCode, codon: &[u8]) -> u8 {
+    let sets = [codon[0], codon[1], codon[2]].map(|b| iupac::bases(b).unwrap_or(0xF));
+    translate_codon(code, sets)
 }
 
 /// The genetic code for an NCBI table id, or the error for the `table`
@@ -71,6 +99,26 @@ pub fn genetic_code(table: u8) -> Result<&'static GeneticCode, ToolError> {
 /// possible codons agree on, else `X`. U is read as T. A trailing partial
 /// codon is ignored and counted in [`Translation::trailing_bases`].
 pub fn translate(sequence: &str, table: u8, to_stop: bool) -> Result<Translation, ToolError> {
+    translate_with(sequence, table, to_stop, false)
+}
+
+/// [`translate`], but a codon whose possible amino acids are N or D, I or
+/// L, or Q or E gives `B`, `J` or `Z` instead of `X`, exactly as Biopython's
+/// `Seq.translate` does.
+pub fn translate_biopython(
+    sequence: &str,
+    table: u8,
+    to_stop: bool,
+) -> Result<Translation, ToolError> {
+    translate_with(sequence, table, to_stop, true)
+}
+
+fn translate_with(
+    sequence: &str,
+    table: u8,
+    to_stop: bool,
+    protein_codes: bool,
+) -> Result<Translation, ToolError> {
     let code = genetic_code(table)?;
     iupac::validate("sequence", sequence)?;
     let bytes = sequence.as_bytes();
@@ -78,7 +126,7 @@ pub fn translate(sequence: &str, table: u8, to_stop: bool) -> Result<Translation
     for codon in bytes.chunks_exact(3) {
         // Validated above, so every byte has a base set.
         let sets = [codon[0], codon[1], codon[2]].map(|b| iupac::bases(b).unwrap_or(0xF));
-        let aa = translate_codon(code, sets);
+        let aa = translate_codon_with(code, sets, protein_codes);
         if to_stop && aa == b'*' {
             break;
         }
@@ -135,6 +183,14 @@ mod tests {
         // ATH is ATA/ATC/ATT: Ile in table 1, Ile/Met in table 2.
         assert_eq!(tr("ATH", 1, false), "I");
         assert_eq!(tr("ATH", 2, false), "X");
+        // Biopython's protein ambiguity letters, only on request: RAY is
+        // AAC/AAT (N) or GAC/GAT (D); HTA is ATA (I), CTA/TTA (L) in table 1;
+        // SAR is CAA/CAG (Q) or GAA/GAG (E).
+        assert_eq!(tr("RAYHTASAR", 1, false), "XXX");
+        let bio = translate_biopython("RAYHTASARNNN", 1, false)
+            .unwrap()
+            .protein;
+        assert_eq!(bio, "BJZX");
         // An ambiguous stop does not end a to_stop translation.
         assert_eq!(tr("ATGTANAAA", 1, true), "MXK");
     }
