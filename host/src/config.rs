@@ -30,10 +30,16 @@ impl Settings {
         let data_dir = std::env::var_os("BIOAI_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join(".bioai"));
-        let bind = std::env::var("BIOAI_BIND")
-            .ok()
-            .and_then(|b| b.parse().ok())
-            .unwrap_or_else(|| DEFAULT_BIND.parse().expect("constant address parses"));
+        let default_bind: SocketAddr = DEFAULT_BIND.parse().expect("constant address parses");
+        let bind = match std::env::var("BIOAI_BIND") {
+            Ok(b) => b.parse().unwrap_or_else(|_| {
+                tracing::warn!(
+                    "BIOAI_BIND={b:?} is not an address like 127.0.0.1:8787; using {DEFAULT_BIND}"
+                );
+                default_bind
+            }),
+            Err(_) => default_bind,
+        };
         Self {
             plugin_dirs: vec![root.join("target").join("plugins")],
             policy_dirs: vec![root.join("policies")],

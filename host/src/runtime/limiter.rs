@@ -54,7 +54,7 @@ impl ResourceLimiter for MemoryMeter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let grow = (desired - current) as u64;
+        let grow = desired.saturating_sub(current) as u64;
         let total = self.current.saturating_add(grow);
         if total > self.limit {
             self.hit_limit = true;
