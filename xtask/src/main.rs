@@ -236,7 +236,7 @@ fn test() -> Result<()> {
     build_plugins(&test_plugins()?, "test-plugins")?;
     cargo(&["fmt", "--all", "--", "--check"])
         .context("formatting differs: run `cargo fmt --all`")?;
-    cargo(&["test", "--workspace", "--all-targets"])?;
+    let (passed, failed, ignored) = cargo_test(&["test", "--workspace", "--all-targets"])?;
     cargo(&[
         "clippy",
         "--workspace",
@@ -252,5 +252,47 @@ fn test() -> Result<()> {
         args.extend(["-p", pkg.as_str()]);
     }
     args.extend(["--", "-D", "warnings"]);
-    cargo(&args)
+    cargo(&args)?;
+    println!("tests: {passed} passed, {failed} failed, {ignored} skipped");
+    Ok(())
+}
+
+/// Runs `cargo test`, echoing its output, and adds up the `test result:`
+/// lines of every test binary, so the whole suite ends with one total.
+fn cargo_test(args: &[&str]) -> Result<(u64, u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = Command::new(cargo_bin());
+    cmd.args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped());
+    eprintln!("+ {}", describe(&cmd));
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("could not start `{}`", describe(&cmd)))?;
+    let (mut passed, mut failed, mut ignored) = (0, 0, 0);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                let count = |word: &str| -> u64 {
+                    rest.split(';')
+                        .find_map(|part| part.trim().strip_suffix(word))
+                        .and_then(|n| n.trim().rsplit(' ').next()?.parse().ok())
+                        .unwrap_or(0)
+                };
+                passed += count(" passed");
+                failed += count(" failed");
+                ignored += count(" ignored");
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!(
+            "`{}` failed ({status}): {failed} test(s) failed",
+            describe(&cmd)
+        );
+    }
+    Ok((passed, failed, ignored))
 }
