@@ -1,0 +1,176 @@
+//! Bio kernels as components versus the same Rust code compiled natively:
+//! a 10 kb x 10 kb score-only alignment, guide design on a 100 kb region,
+//! and nearest-neighbour Tm of many primers (one tool call per primer, so
+//! the component figure includes the per-call overhead).
+//!
+//! Run with `cargo bench -p bioai --bench bio` after `cargo xtask build`.
+//! Without `--bench` (under `cargo test`) it runs on tiny inputs as a smoke
+//! test.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bioai::policy::PolicySet;
+use bioai::registry::{CallContext, Registry};
+use bioai::runtime::{Runtime, RuntimeConfig};
+use serde_json::json;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ is inside the workspace")
+        .to_path_buf()
+}
+
+/// Deterministic random DNA (xorshift64*).
+fn dna(len: usize, mut seed: u64) -> String {
+    (0..len)
+        .map(|_| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            b"ACGT"[(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 62) as usize] as char
+        })
+        .collect()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn report(what: &str, component: Duration, native: Duration) {
+    println!(
+        "{what:<44} component {:>9.2} ms   native {:>9.2} ms   ratio {:>5.2}x",
+        ms(component),
+        ms(native),
+        component.as_secs_f64() / native.as_secs_f64()
+    );
+}
+
+fn best<T>(repeats: usize, mut f: impl FnMut() -> T) -> Duration {
+    (0..repeats)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (align_len, region_len, primers, repeats) = if full {
+        (10_000, 100_000, 10_000, 3)
+    } else {
+        (200, 2_000, 20, 1)
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let cache = root().join("target").join("bench-cache");
+    rt.block_on(async {
+        let runtime = Arc::new(
+            Runtime::new(&RuntimeConfig {
+                cache_dir: Some(cache),
+                max_concurrent_instances: 16,
+                ..RuntimeConfig::default()
+            })
+            .expect("runtime"),
+        );
+        let policies =
+            PolicySet::load(&[root().join("policies")]).expect("shipped policies are valid");
+        let mut reg = Registry::new(runtime, policies);
+        for name in ["align", "crispr", "primer"] {
+            let path = root().join("target/plugins").join(format!("{name}.wasm"));
+            assert!(
+                path.is_file(),
+                "{} missing: run `cargo xtask build`",
+                path.display()
+            );
+            reg.load_file(&path).await.expect("plugin loads");
+        }
+        println!(
+            "# bio kernels: component vs native ({} mode)",
+            if full { "full" } else { "smoke" }
+        );
+
+        let a = dna(align_len, 1);
+        let b = dna(align_len, 2);
+        let args = json!({"a": a, "b": b, "match": 2.0, "mismatch": -1.0,
+            "gap_open": -5.0, "gap_extend": -1.0, "score_only": true});
+        let mut component = Duration::MAX;
+        for _ in 0..repeats {
+            let t = Instant::now();
+            let out = reg
+                .call("align.pairwise", &args, CallContext::default())
+                .await
+                .unwrap();
+            component = component.min(t.elapsed());
+            assert!(out.result.is_ok(), "{:?}", out.result);
+        }
+        let req = align::Request {
+            a: a.clone(),
+            b: b.clone(),
+            match_score: Some(2.0),
+            mismatch_score: Some(-1.0),
+            gap_open: Some(-5.0),
+            gap_extend: Some(-1.0),
+            score_only: Some(true),
+            ..align::Request::default()
+        };
+        let native = best(repeats, || align::pairwise(&req).expect("aligns"));
+        report(
+            &format!("align {align_len} x {align_len} score-only"),
+            component,
+            native,
+        );
+
+        let region = dna(region_len, 3);
+        let args = json!({"sequence": region});
+        let mut component = Duration::MAX;
+        for _ in 0..repeats {
+            let t = Instant::now();
+            let out = reg
+                .call("crispr.design_guides", &args, CallContext::default())
+                .await
+                .unwrap();
+            component = component.min(t.elapsed());
+            assert!(out.result.is_ok(), "{:?}", out.result);
+        }
+        let params = crispr::design::Params::default();
+        let native = best(repeats, || {
+            crispr::design::design(&region, &params).expect("designs")
+        });
+        report(
+            &format!("crispr guide design, {region_len} bp"),
+            component,
+            native,
+        );
+
+        let seqs: Vec<String> = (0..primers).map(|i| dna(20, 100 + i as u64)).collect();
+        let t = Instant::now();
+        for s in &seqs {
+            let out = reg
+                .call("primer.tm", &json!({"sequence": s}), CallContext::default())
+                .await
+                .unwrap();
+            assert!(out.result.is_ok(), "{:?}", out.result);
+        }
+        let component = t.elapsed();
+        let opts = primer::tm::NnOptions::default();
+        let native = best(repeats, || {
+            seqs.iter()
+                .map(|s| primer::tm::tm_nn(s.as_bytes(), &opts).expect("tm"))
+                .sum::<f64>()
+        });
+        report(
+            &format!("primer Tm, {primers} primers (one call each)"),
+            component,
+            native,
+        );
+    });
+}
