@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use bioai::registry::{CallContext, CallFailure, Registry};
-use bioai_e2e::{component, reference, registry, root};
+use bioai_e2e::{Rng, component, reference, registry, root};
 use serde_json::{Value, json};
 
 async fn align_registry() -> (Registry, tempfile::TempDir) {
@@ -23,22 +23,13 @@ async fn call(reg: &Registry, args: &Value) -> Result<Value, CallFailure> {
         .result
 }
 
-/// xorshift64*: small, deterministic, reproducible.
-struct Rng(u64);
+/// Generators only these tests need, on the shared [`Rng`].
+trait AlignRng {
+    fn seq(&mut self, alphabet: &[u8], len: usize) -> Vec<u8>;
+    fn mutate(&mut self, s: &[u8], alphabet: &[u8], rate: usize) -> Vec<u8>;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
+impl AlignRng for Rng {
     fn seq(&mut self, alphabet: &[u8], len: usize) -> Vec<u8> {
         (0..len).map(|_| self.pick(alphabet)).collect()
     }

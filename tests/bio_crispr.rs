@@ -5,27 +5,8 @@
 //! published values.
 
 use bioai::registry::{CallContext, Registry};
-use bioai_e2e::{component, reference, registry};
+use bioai_e2e::{Rng, component, reference, registry};
 use serde_json::{Value, json};
-
-/// A small deterministic PRNG (xorshift64*), so every run tests the same
-/// inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn dna(&mut self, len: usize) -> String {
-        (0..len).map(|_| b"ACGT"[self.below(4)] as char).collect()
-    }
-}
 
 fn revcomp(s: &str) -> String {
     s.bytes()

@@ -4,7 +4,7 @@
 //! examples (Biopython docstrings and Tutorial, the Sanger FASTQ paper).
 
 use bioai::registry::{CallContext, CallFailure, Registry};
-use bioai_e2e::{component, reference, registry, root};
+use bioai_e2e::{Rng, component, reference, registry, root};
 use serde_json::{Value, json};
 
 async fn seq_registry() -> (Registry, tempfile::TempDir) {
@@ -17,30 +17,6 @@ async fn call(reg: &Registry, tool: &str, args: &Value) -> Result<Value, CallFai
         .await
         .unwrap_or_else(|e| panic!("{tool} exists: {e}"))
         .result
-}
-
-/// xorshift64*: small, deterministic, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-    fn string(&mut self, alphabet: &[u8], len: usize) -> String {
-        (0..len).map(|_| self.pick(alphabet) as char).collect()
-    }
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

@@ -130,3 +130,42 @@ pub fn reference(script: &str, input: &serde_json::Value) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("the reference prints JSON")
 }
+
+/// A small deterministic PRNG (xorshift64*), so every test run generates the
+/// same inputs. Seed it with a non-zero constant: `Rng(0x5eed)`.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// True with the given probability in percent.
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One element of `xs`.
+    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+
+    /// `len` letters drawn from `alphabet`.
+    pub fn string(&mut self, alphabet: &[u8], len: usize) -> String {
+        (0..len).map(|_| self.pick(alphabet) as char).collect()
+    }
+
+    /// Random DNA (A, C, G, T) of `len` bases.
+    pub fn dna(&mut self, len: usize) -> String {
+        (0..len).map(|_| b"ACGT"[self.below(4)] as char).collect()
+    }
+}
