@@ -31,6 +31,10 @@
 //! allow = ["eutils.ncbi.nlm.nih.gov", "*.uniprot.org", "rest.ensembl.org:443"]
 //! allow_private = false
 //!
+//! [network.rate_limits]    # optional: requests per second per `allow` entry, shared by all calls
+//! "rest.ensembl.org:443" = 15
+//! "eutils.ncbi.nlm.nih.gov" = { per_second = 3, with_env = "NCBI_API_KEY", with_env_per_second = 10 }
+//!
 //! [env]
 //! NCBI_API_KEY = { from_host = "NCBI_API_KEY" }   # passed through from the host's environment if set there
 //! EMAIL = "ops@example.org"                        # literal value
@@ -51,6 +55,10 @@
 //!   see [`is_public_ip`]) are refused unless `allow_private = true`, even
 //!   when the name is allowed. An allow entry that could never connect
 //!   without it (a private IP literal, `localhost`) is an error.
+//! - `network.rate_limits` keys are `allow` entries written the same way;
+//!   rates are whole requests per second, 1..=10_000. A request over the
+//!   rate waits for its turn (see [`RateLimit`]). `with_env` must name an
+//!   `[env]` variable and comes with `with_env_per_second`.
 //! - Guest paths are absolute, with no empty, `.` or `..` components, no
 //!   trailing `/`, not `/` itself, and unique among `[[dirs]]` and
 //!   `[workspace]`.
@@ -74,7 +82,7 @@ mod parse;
 mod set;
 
 pub use error::PolicyError;
-pub use net::{HostPattern, HostPatternError, NetworkGrant, is_public_ip};
+pub use net::{EnvRate, HostPattern, HostPatternError, NetworkGrant, RateLimit, is_public_ip};
 pub use set::PolicySet;
 
 /// The capabilities and limits one plugin runs with.
@@ -82,7 +90,8 @@ pub use set::PolicySet;
 pub struct Policy {
     /// The plugin's file stem (`ncbi` for `ncbi.wasm`).
     pub plugin: String,
-    /// A tool namespace that overrides the plugin's own, if set.
+    /// A tool namespace that overrides the plugin's own, if set. The empty
+    /// string means no namespace: tools are named by their function alone.
     pub namespace: Option<String>,
     /// Per-call resource limits.
     pub limits: Limits,

@@ -19,6 +19,52 @@ pub struct NetworkGrant {
     /// Whether non-public addresses (see [`is_public_ip`]) may be reached
     /// (`network.allow_private`, default `false`).
     pub allow_private: bool,
+    /// Per-host request rates (`network.rate_limits`), in file order; each
+    /// pattern is also an `allow` entry.
+    pub rate_limits: Vec<RateLimit>,
+}
+
+/// A request rate for the hosts of one `allow` entry
+/// (`network.rate_limits."PATTERN"`).
+///
+/// The host spaces the plugin's HTTP requests to matching hosts so that at
+/// most `per_second` start in any second, across all calls of the plugin:
+/// a request over the rate waits (within the call's deadline) instead of
+/// failing. Services such as NCBI E-utilities allow more requests with an
+/// API key: `with_env` names the `[env]` variable whose presence selects
+/// the higher rate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    /// The `allow` entry whose hosts this rate applies to.
+    pub pattern: HostPattern,
+    /// Requests per second (`per_second`, or the value itself in the short
+    /// form `"host" = 3`).
+    pub per_second: u32,
+    /// The rate that applies instead when an environment variable is given
+    /// to the plugin (`with_env` and `with_env_per_second`).
+    pub with_env: Option<EnvRate>,
+}
+
+/// The alternative rate of a [`RateLimit`], selected by an env variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvRate {
+    /// The `[env]` variable (as the plugin sees it) whose presence selects
+    /// this rate, e.g. `NCBI_API_KEY`.
+    pub var: String,
+    /// Requests per second while it is set.
+    pub per_second: u32,
+}
+
+impl RateLimit {
+    /// The rate in force for a plugin given these environment variables
+    /// (the policy's `[env]`, resolved): the `with_env` rate when its
+    /// variable is present and non-empty, else `per_second`.
+    pub fn effective(&self, env: &[(String, String)]) -> u32 {
+        match &self.with_env {
+            Some(alt) if env.iter().any(|(k, v)| *k == alt.var && !v.is_empty()) => alt.per_second,
+            _ => self.per_second,
+        }
+    }
 }
 
 impl NetworkGrant {
@@ -65,6 +111,22 @@ impl NetworkGrant {
     /// True when the allow-list is empty: the plugin gets no network.
     pub fn is_empty(&self) -> bool {
         self.allow.is_empty()
+    }
+
+    /// The first rate limit whose pattern matches this host (name or IP
+    /// literal, normalized like [`allows_host`](Self::allows_host)) and port.
+    pub fn rate_limit_for(&self, host: &str, port: u16) -> Option<&RateLimit> {
+        let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+        let literal = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(&host)
+            .parse::<IpAddr>()
+            .ok();
+        self.rate_limits.iter().find(|r| match literal {
+            Some(ip) => r.pattern.matches_ip(ip, port),
+            None => r.pattern.matches_host(&host, port),
+        })
     }
 }
 
@@ -490,6 +552,7 @@ mod tests {
         NetworkGrant {
             allow: allow.iter().map(|s| s.parse().unwrap()).collect(),
             allow_private,
+            rate_limits: Vec::new(),
         }
     }
 

@@ -10,7 +10,7 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::error::{LineIndex, PolicyError};
-use crate::net::{HostPattern, NetworkGrant, special_range};
+use crate::net::{EnvRate, HostPattern, NetworkGrant, RateLimit, special_range};
 use crate::{DirGrant, EnvGrant, EnvValue, Limits, Policy, WorkspaceGrant};
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -28,7 +28,10 @@ const TOP_KEYS: &[&str] = &[
 const LIMITS_KEYS: &[&str] = &["fuel", "memory_mib", "timeout_ms", "max_output_bytes"];
 const DIR_KEYS: &[&str] = &["host", "guest", "writable"];
 const WORKSPACE_KEYS: &[&str] = &["guest"];
-const NETWORK_KEYS: &[&str] = &["allow", "allow_private"];
+const NETWORK_KEYS: &[&str] = &["allow", "allow_private", "rate_limits"];
+const RATE_KEYS: &[&str] = &["per_second", "with_env", "with_env_per_second"];
+/// The largest `network.rate_limits` rate, requests per second.
+const MAX_RATE: u64 = 10_000;
 const FROM_HOST_KEYS: &[&str] = &["from_host"];
 
 /// The default guest path of `[workspace]`.
@@ -63,6 +66,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, Vec<PolicyError>>
     let mut dirs: Vec<(DirGrant, Range<usize>)> = Vec::new();
     let mut workspace: Option<(WorkspaceGrant, Range<usize>)> = None;
     let mut network = NetworkGrant::default();
+    let mut env_refs: Vec<EnvRef> = Vec::new();
     let mut env = Vec::new();
 
     for (key, value) in root.iter() {
@@ -86,7 +90,9 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, Vec<PolicyError>>
             }
             "namespace" => {
                 if let Some(s) = cx.string(value, "namespace", "namespace = \"ncbi\"") {
-                    if valid_namespace(s) {
+                    // "" gives bare tool names (no prefix), e.g. for fixtures
+                    // whose tool names are fixed by an outside test suite.
+                    if s.is_empty() || valid_namespace(s) {
                         namespace = Some(s.to_string());
                     } else {
                         let fixed = s.to_ascii_lowercase().replace(['-', '.', ' '], "_");
@@ -139,7 +145,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, Vec<PolicyError>>
             }
             "network" => {
                 if let Some(t) = cx.table(value, "network", "a `[network]` section") {
-                    network = parse_network(&mut cx, t);
+                    (network, env_refs) = parse_network(&mut cx, t);
                 }
             }
             "env" => {
@@ -148,6 +154,21 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, Vec<PolicyError>>
                 }
             }
             _ => cx.unknown_key(key, None, TOP_KEYS),
+        }
+    }
+
+    // `with_env` names a variable this policy gives the plugin.
+    for r in env_refs {
+        if !env.iter().any(|g: &EnvGrant| g.name == r.var) {
+            cx.error(
+                r.span,
+                r.field,
+                format!(
+                    "`{}` is not in this policy's [env]: add it there (e.g. `{} = {{ from_host = \"{}\" }}`), \
+                     or remove `with_env`",
+                    r.var, r.var, r.var
+                ),
+            );
         }
     }
 
@@ -407,12 +428,22 @@ fn parse_workspace(cx: &mut Cx<'_>, table: &DeTable<'_>) -> Option<WorkspaceGran
     guest.map(|guest| WorkspaceGrant { guest })
 }
 
-fn parse_network(cx: &mut Cx<'_>, table: &DeTable<'_>) -> NetworkGrant {
+/// A `with_env` variable to check against `[env]` once the whole file is read.
+struct EnvRef {
+    var: String,
+    span: Range<usize>,
+    field: String,
+}
+
+fn parse_network(cx: &mut Cx<'_>, table: &DeTable<'_>) -> (NetworkGrant, Vec<EnvRef>) {
     let mut grant = NetworkGrant::default();
     let mut spans = Vec::new();
+    let mut rates = None;
     for (key, value) in table.iter() {
         let name: &str = key.get_ref();
         match name {
+            // Read after the loop: its keys are checked against `allow`.
+            "rate_limits" => rates = Some(value),
             "allow" => match value.get_ref() {
                 DeValue::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
@@ -446,6 +477,16 @@ fn parse_network(cx: &mut Cx<'_>, table: &DeTable<'_>) -> NetworkGrant {
             _ => cx.unknown_key(key, Some("network"), NETWORK_KEYS),
         }
     }
+    let mut env_refs = Vec::new();
+    if let Some(value) = rates
+        && let Some(t) = cx.table(
+            value,
+            "network.rate_limits",
+            "a `[network.rate_limits]` section",
+        )
+    {
+        grant.rate_limits = parse_rate_limits(cx, t, &grant.allow, &mut env_refs);
+    }
     if !grant.allow_private {
         // Entries that can never work without allow_private are mistakes.
         for (pattern, (span, field)) in grant.allow.iter().zip(spans) {
@@ -468,7 +509,203 @@ fn parse_network(cx: &mut Cx<'_>, table: &DeTable<'_>) -> NetworkGrant {
             }
         }
     }
-    grant
+    (grant, env_refs)
+}
+
+/// `[network.rate_limits]`: `"PATTERN" = N` or `"PATTERN" = { per_second =
+/// N, with_env = "VAR", with_env_per_second = M }`, each PATTERN an entry of
+/// `allow`.
+fn parse_rate_limits(
+    cx: &mut Cx<'_>,
+    table: &DeTable<'_>,
+    allow: &[HostPattern],
+    env_refs: &mut Vec<EnvRef>,
+) -> Vec<RateLimit> {
+    let mut out: Vec<RateLimit> = Vec::new();
+    let example = "e.g. `\"eutils.ncbi.nlm.nih.gov\" = 3` for 3 requests per second";
+    // In file order: the first matching entry applies to a request.
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    for (key, value) in entries {
+        let name: &str = key.get_ref();
+        let field = format!("network.rate_limits.{}", key_text(name));
+        let pattern = match name.parse::<HostPattern>() {
+            Ok(p) if allow.contains(&p) => Some(p),
+            Ok(p) => {
+                let listed = allow
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let listed = if listed.is_empty() {
+                    "none".to_string()
+                } else {
+                    listed
+                };
+                cx.error(
+                    key.span(),
+                    field.clone(),
+                    format!(
+                        "`{p}` is not a `network.allow` entry: a rate limit applies to the hosts of one \
+                         entry, written the same way (entries here: {listed})"
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                cx.error(key.span(), field.clone(), e.to_string());
+                None
+            }
+        };
+        if let Some(p) = &pattern
+            && out.iter().any(|r| r.pattern == *p)
+        {
+            cx.error(
+                key.span(),
+                field.clone(),
+                format!("`{p}` has a rate limit already: keep one of them"),
+            );
+            continue;
+        }
+        let limit = match value.get_ref() {
+            DeValue::Table(t) => parse_rate_table(cx, value, t, &field, env_refs),
+            DeValue::Integer(_) | DeValue::Float(_) => cx
+                .integer(value, &field, 1, MAX_RATE, " requests per second", example)
+                .map(|n| (n as u32, None)),
+            other => {
+                cx.type_error(
+                    value.span(),
+                    &field,
+                    "a number of requests per second or a table",
+                    other,
+                    &format!(
+                        "write `{} = 3`, or `{} = {{ per_second = 3, with_env = \"NCBI_API_KEY\", \
+                         with_env_per_second = 10 }}`",
+                        key_text(name),
+                        key_text(name)
+                    ),
+                );
+                None
+            }
+        };
+        if let (Some(pattern), Some((per_second, with_env))) = (pattern, limit) {
+            out.push(RateLimit {
+                pattern,
+                per_second,
+                with_env,
+            });
+        }
+    }
+    out
+}
+
+/// The table form of a rate limit: its `per_second` and optional env rate.
+fn parse_rate_table(
+    cx: &mut Cx<'_>,
+    value: &Value<'_>,
+    table: &DeTable<'_>,
+    field: &str,
+    env_refs: &mut Vec<EnvRef>,
+) -> Option<(u32, Option<EnvRate>)> {
+    let mut per_second = None;
+    let mut var: Option<(String, Range<usize>)> = None;
+    let mut alt = None;
+    let mut ok = true;
+    for (key, v) in table.iter() {
+        let name: &str = key.get_ref();
+        let f = format!("{field}.{}", key_text(name));
+        match name {
+            "per_second" => {
+                per_second = cx.integer(
+                    v,
+                    &f,
+                    1,
+                    MAX_RATE,
+                    " requests per second",
+                    "e.g. `per_second = 3`",
+                );
+                ok &= per_second.is_some();
+            }
+            "with_env_per_second" => {
+                alt = cx.integer(
+                    v,
+                    &f,
+                    1,
+                    MAX_RATE,
+                    " requests per second",
+                    "e.g. `with_env_per_second = 10`",
+                );
+                ok &= alt.is_some();
+            }
+            "with_env" => match cx.string(v, &f, "with_env = \"NCBI_API_KEY\"") {
+                Some(s) if valid_env_name(s) => var = Some((s.to_string(), v.span())),
+                Some(s) => {
+                    cx.error(
+                        v.span(),
+                        f,
+                        format!(
+                            "`{s}` is not an environment variable name: name the `[env]` variable whose \
+                             presence selects the other rate, e.g. `NCBI_API_KEY`"
+                        ),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
+            },
+            _ => {
+                cx.unknown_key(key, Some(field), RATE_KEYS);
+                ok = false;
+            }
+        }
+    }
+    let has = |k: &str| table.keys().any(|x| x.get_ref() == k);
+    if !has("per_second") {
+        cx.error(
+            value.span(),
+            format!("{field}.per_second"),
+            "missing `per_second`: add the number of requests per second, e.g. `per_second = 3`",
+        );
+        ok = false;
+    }
+    match (has("with_env"), has("with_env_per_second")) {
+        (true, false) => {
+            cx.error(
+                value.span(),
+                format!("{field}.with_env_per_second"),
+                "`with_env` needs `with_env_per_second`: the rate while the variable is set, e.g. \
+                 `with_env_per_second = 10`",
+            );
+            ok = false;
+        }
+        (false, true) => {
+            cx.error(
+                value.span(),
+                format!("{field}.with_env"),
+                "`with_env_per_second` needs `with_env`: the `[env]` variable that selects it, e.g. \
+                 `with_env = \"NCBI_API_KEY\"`",
+            );
+            ok = false;
+        }
+        _ => {}
+    }
+    if !ok {
+        return None;
+    }
+    if let Some((name, span)) = &var {
+        env_refs.push(EnvRef {
+            var: name.clone(),
+            span: span.clone(),
+            field: format!("{field}.with_env"),
+        });
+    }
+    let with_env = match (var, alt) {
+        (Some((var, _)), Some(n)) => Some(EnvRate {
+            var,
+            per_second: n as u32,
+        }),
+        _ => None,
+    };
+    per_second.map(|n| (n as u32, with_env))
 }
 
 fn parse_env(cx: &mut Cx<'_>, table: &DeTable<'_>) -> Vec<EnvGrant> {
@@ -699,6 +936,8 @@ fn home_of(key: &str) -> Option<&'static str> {
         Some("into a `[[dirs]]` section")
     } else if NETWORK_KEYS.contains(&key) {
         Some("into the `[network]` section")
+    } else if RATE_KEYS.contains(&key) {
+        Some("into a `[network.rate_limits]` entry, as `\"HOST\" = { per_second = 3 }`")
     } else if key == "from_host" {
         Some("into an `[env]` value, as `NAME = { from_host = \"VAR\" }`")
     } else {

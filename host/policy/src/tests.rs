@@ -932,3 +932,132 @@ fn shipped_seq_policy() {
     assert!(seq.dirs.is_empty() && seq.workspace.is_none() && seq.env.is_empty());
     assert!(seq.network.is_empty());
 }
+
+#[test]
+fn rate_limits_short_and_table_forms() {
+    let p = parse(
+        r#"plugin = "ncbi"
+[network]
+allow = ["eutils.ncbi.nlm.nih.gov", "rest.ensembl.org:443", "127.0.0.1:8080"]
+allow_private = true
+[network.rate_limits]
+"rest.ensembl.org:443" = 15
+"eutils.ncbi.nlm.nih.gov" = { per_second = 3, with_env = "NCBI_API_KEY", with_env_per_second = 10 }
+"127.0.0.1:8080" = 2e0
+[env]
+NCBI_API_KEY = { from_host = "NCBI_API_KEY" }
+"#,
+    )
+    .unwrap();
+    let r = &p.network.rate_limits;
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0].pattern.to_string(), "rest.ensembl.org:443");
+    assert_eq!((r[0].per_second, &r[0].with_env), (15, &None));
+    assert_eq!(r[1].per_second, 3);
+    assert_eq!(
+        r[1].with_env,
+        Some(EnvRate {
+            var: "NCBI_API_KEY".into(),
+            per_second: 10
+        })
+    );
+    assert_eq!(r[2].per_second, 2);
+
+    // Which limit applies to a request, and at what rate.
+    let net = &p.network;
+    let ncbi = net.rate_limit_for("EUtils.ncbi.nlm.nih.gov.", 443).unwrap();
+    assert_eq!(ncbi.effective(&[]), 3);
+    assert_eq!(ncbi.effective(&[("NCBI_API_KEY".into(), "abc".into())]), 10);
+    assert_eq!(ncbi.effective(&[("NCBI_API_KEY".into(), String::new())]), 3);
+    assert_eq!(
+        net.rate_limit_for("rest.ensembl.org", 443)
+            .unwrap()
+            .per_second,
+        15
+    );
+    assert!(net.rate_limit_for("rest.ensembl.org", 80).is_none());
+    assert_eq!(net.rate_limit_for("127.0.0.1", 8080).unwrap().per_second, 2);
+    assert!(net.rate_limit_for("127.0.0.1", 8081).is_none());
+    assert!(net.rate_limit_for("example.org", 443).is_none());
+}
+
+#[test]
+fn rate_limit_errors_have_positions() {
+    let head = "plugin = \"ncbi\"\n[network]\nallow = [\"a.example.org\"]\n[network.rate_limits]\n";
+
+    let m = one(
+        &format!("{head}\"b.example.org\" = 3\n"),
+        5,
+        1,
+        Some("network.rate_limits.\"b.example.org\""),
+    );
+    assert!(
+        m.contains("not a `network.allow` entry") && m.contains("`a.example.org`"),
+        "{m}"
+    );
+
+    let m = one(
+        &format!("{head}\"a.example.org\" = 0\n"),
+        5,
+        19,
+        Some("network.rate_limits.\"a.example.org\""),
+    );
+    assert!(
+        m.contains("between 1 and 10_000 requests per second"),
+        "{m}"
+    );
+
+    let m = one(
+        &format!("{head}\"a.example.org\" = \"3\"\n"),
+        5,
+        19,
+        Some("network.rate_limits.\"a.example.org\""),
+    );
+    assert!(
+        m.contains("expected a number of requests per second or a table"),
+        "{m}"
+    );
+
+    let m = one(
+        &format!("{head}\"a.example.org\" = {{ per_second = 3, with_env = \"KEY\" }}\n"),
+        5,
+        19,
+        Some("network.rate_limits.\"a.example.org\".with_env_per_second"),
+    );
+    assert!(m.contains("needs `with_env_per_second`"), "{m}");
+
+    let m = one(
+        &format!("{head}\"a.example.org\" = {{ with_env = \"KEY\", with_env_per_second = 9 }}\n"),
+        5,
+        19,
+        Some("network.rate_limits.\"a.example.org\".per_second"),
+    );
+    assert!(m.contains("missing `per_second`"), "{m}");
+
+    // `with_env` must be one of the policy's [env] variables.
+    let m = one(
+        &format!(
+            "{head}\"a.example.org\" = {{ per_second = 3, with_env = \"KEY\", with_env_per_second = 9 }}\n"
+        ),
+        5,
+        48,
+        Some("network.rate_limits.\"a.example.org\".with_env"),
+    );
+    assert!(m.contains("`KEY` is not in this policy's [env]"), "{m}");
+
+    let m = one(
+        &format!("{head}\"a.example.org\" = {{ per_second = 3, burst = 2 }}\n"),
+        5,
+        37,
+        Some("network.rate_limits.\"a.example.org\".burst"),
+    );
+    assert!(m.contains("unknown key `burst`"), "{m}");
+
+    let m = one(
+        &format!("{head}\"https://x\" = 3\n"),
+        5,
+        1,
+        Some("network.rate_limits.\"https://x\""),
+    );
+    assert!(m.contains("write the host name only"), "{m}");
+}

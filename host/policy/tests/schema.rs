@@ -96,6 +96,8 @@ const GOOD: &[&str] = &[
     "plugin = \"x\"\n[network]\nallow = [\"127.0.0.1:8080\", \"[::1]\", \"localhost\"]\nallow_private = true",
     "plugin = \"x\"\n[env]\nA = \"1\"\n_B = { from_host = \"B\" }\nc9 = \"\"",
     "plugin = \"x\"\n[env.TOKEN]\nfrom_host = \"T\"",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\", \"b.org:443\"]\n[network.rate_limits]\n\"a.org\" = 3\n\"b.org:443\" = { per_second = 10_000 }",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\nrate_limits = { \"a.org\" = { per_second = 3, with_env = \"K\", with_env_per_second = 10 } }\n[env]\nK = { from_host = \"K\" }",
 ];
 
 #[test]
@@ -188,6 +190,17 @@ const BAD: &[&str] = &[
     "plugin = \"x\"\n[network]\nallow = [\"a.org.\"]",
     "plugin = \"x\"\n[network]\nallow = [\"bücher.de\"]",
     "plugin = \"x\"\n[network]\nallow = [\"[::1\"]",
+    // rate limits
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\nrate_limits = 3",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = 0",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = 10_001",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = \"3\"",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = 1.5",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"https://a.org\" = 3",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = { burst = 3 }",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = { per_second = 3, with_env = \"K\" }\n[env]\nK = \"1\"",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = { per_second = 3, with_env_per_second = 9 }",
+    "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = { per_second = 3, with_env = \"1K\", with_env_per_second = 9 }",
     // env
     "plugin = \"x\"\n[env]\n\"1A\" = \"v\"",
     "plugin = \"x\"\n[env]\n\"A-B\" = \"v\"",
@@ -236,6 +249,8 @@ fn semantic_checks_are_parser_only() {
         "plugin = \"x\"\n[[dirs]]\nhost = \"{DIR}\"\nguest = \"/workspace\"\n[workspace]",
         "plugin = \"x\"\n[network]\nallow = [\"10.0.0.1\"]",
         "plugin = \"x\"\n[network]\nallow = [\"localhost\"]",
+        "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"b.org\" = 3",
+        "plugin = \"x\"\n[network]\nallow = [\"a.org\"]\n[network.rate_limits]\n\"a.org\" = { per_second = 3, with_env = \"K\", with_env_per_second = 9 }",
     ] {
         let text = with_dir(text, d.path());
         assert!(
