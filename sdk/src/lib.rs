@@ -16,6 +16,8 @@
 //! - [`progress`]: progress reports that the host forwards to the MCP client;
 //! - [`ToolError`], [`bail!`] and [`ensure!`]: consistent error strings for
 //!   `result<T, string>` returns;
+//! - [`http`]: blocking outgoing HTTP `GET` over `wasi:http`, with a response
+//!   size cap and errors that say when the plugin's policy refused a host;
 //! - [`bindings`]: the raw import bindings of `bioai:plugin/log` and
 //!   `bioai:plugin/progress`, if you need them.
 //!
@@ -147,6 +149,7 @@ pub mod bindings {
     });
 }
 
+pub mod http;
 pub mod log;
 pub mod progress;
 

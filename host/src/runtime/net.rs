@@ -4,13 +4,14 @@
 //! HTTP requests are sent by our own connector rather than wasmtime-wasi-http's
 //! default one, so that the host name is resolved once, every resolved address
 //! is vetted (no DNS-rebinding window between check and connect), and the bytes
-//! on the wire are metered.
+//! on the wire are metered. Requests to hosts with a policy rate limit wait
+//! for their turn first (see [`super::ratelimit`]).
 
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bioai_policy::NetworkGrant;
 use http::uri::Scheme;
@@ -23,6 +24,7 @@ use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use super::meters::NetCounters;
+use super::ratelimit::{RateKey, RateLimiter};
 
 /// How long DNS resolution plus TCP connect may take when the guest sets no timeout.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,6 +35,17 @@ pub struct NetAccess {
     grant: Arc<NetworkGrant>,
     counters: Arc<NetCounters>,
     denials: Arc<Mutex<Vec<String>>>,
+    pacing: Option<Pacing>,
+}
+
+/// What rate-limited requests of a call need: the runtime's shared
+/// [`RateLimiter`], whose requests they are, and until when they may wait.
+#[derive(Clone)]
+struct Pacing {
+    limiter: Arc<RateLimiter>,
+    plugin: Arc<str>,
+    env: Arc<[(String, String)]>,
+    deadline: Instant,
 }
 
 impl NetAccess {
@@ -42,6 +55,66 @@ impl NetAccess {
             grant,
             counters,
             denials: Arc::default(),
+            pacing: None,
+        }
+    }
+
+    /// Applies the grant's `rate_limits` through the runtime's `limiter`,
+    /// as requests of `plugin` whose environment is `env` (which selects
+    /// `with_env` rates); requests wait for their turn until `deadline`.
+    pub(crate) fn paced(
+        mut self,
+        limiter: Arc<RateLimiter>,
+        plugin: &str,
+        env: &[(String, String)],
+        deadline: Instant,
+    ) -> Self {
+        if !self.grant.rate_limits.is_empty() {
+            self.pacing = Some(Pacing {
+                limiter,
+                plugin: plugin.into(),
+                env: env.into(),
+                deadline,
+            });
+        }
+        self
+    }
+
+    /// Waits until a request to `host:port` may start under the policy's
+    /// rate limit for it, if any. Fails only when its turn would come after
+    /// the call's deadline.
+    async fn pace(&self, host: &str, port: u16) -> Result<(), HttpError> {
+        let Some(pacing) = &self.pacing else {
+            return Ok(());
+        };
+        let Some(limit) = self.grant.rate_limit_for(host, port) else {
+            return Ok(());
+        };
+        let key = RateKey {
+            plugin: pacing.plugin.clone(),
+            pattern: limit.pattern.to_string(),
+        };
+        let rate = limit.effective(&pacing.env);
+        let now = Instant::now();
+        match pacing.limiter.reserve(&key, rate, now, pacing.deadline) {
+            Ok(start) => {
+                if start > now {
+                    tracing::debug!(
+                        host,
+                        rate,
+                        wait_ms = (start - now).as_millis() as u64,
+                        "request waits for its turn under the policy's rate limit"
+                    );
+                    tokio::time::sleep_until(start.into()).await;
+                }
+                Ok(())
+            }
+            Err(past) => Err(HttpError::InternalError(Some(format!(
+                "rate limit of {rate} requests/s for {}: the next free slot is {} ms away, after this \
+                 call's deadline; retry later or raise limits.timeout_ms",
+                limit.pattern,
+                past.earliest.saturating_duration_since(now).as_millis()
+            )))),
         }
     }
 
@@ -79,15 +152,9 @@ impl NetAccess {
         allowed
     }
 
-    /// Resolves `host:port` and returns the addresses the policy allows, or
-    /// the reason for refusing.
+    /// Resolves `host:port` (already on the allow-list) and returns the
+    /// addresses the policy allows, or the reason for refusing.
     async fn vet(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, HttpError> {
-        if !self.grant.allows_host(host, port) {
-            self.deny(format!(
-                "HTTP to {host}:{port}: host not in the policy's network.allow"
-            ));
-            return Err(HttpError::HttpRequestDenied);
-        }
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
             .await
             .map_err(|e| HttpError::DnsError {
@@ -159,6 +226,15 @@ impl NetAccess {
             .and_then(|o| o.first_byte_timeout)
             .unwrap_or(Duration::from_secs(600));
 
+        // Allow-list first (a refused request uses no rate slot), then the
+        // rate limit (its wait is not connect time), then DNS vetting.
+        if !self.grant.allows_host(&host, port) {
+            self.deny(format!(
+                "HTTP to {host}:{port}: host not in the policy's network.allow"
+            ));
+            return Err(HttpError::HttpRequestDenied);
+        }
+        self.pace(&host, port).await?;
         let addrs = tokio::time::timeout(connect_timeout, self.vet(&host, port))
             .await
             .map_err(|_| HttpError::DnsTimeout)??;
