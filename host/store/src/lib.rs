@@ -1,0 +1,500 @@
+//! Persistence for the BioAiSaaS host: users, projects, agent runs, tool-call
+//! records, metering events, pricing, payments, document embeddings and the
+//! audit log.
+//!
+//! Two backends behind one API ([`Store`]):
+//!
+//! - **PostgreSQL 15+ with pgvector** (production; the schema applies
+//!   unchanged to a Supabase project). Tenant isolation is enforced by the
+//!   database: every tenant table has row-level security, and every tenant
+//!   query runs in a transaction that switches to the `authenticated` role and
+//!   sets the request's JWT claims, as PostgREST does ([`pg`]).
+//! - **SQLite** (the embedded default, a file in the data directory). SQLite
+//!   has neither row-level security nor pgvector: every method of the API
+//!   takes the tenant and scopes its SQL to it, and vector search is a
+//!   brute-force cosine scan in Rust ([`sqlite`]).
+//!
+//! Migrations (`migrations/postgres`, `migrations/sqlite`) are embedded in the
+//! binary and applied by [`Store::migrate`]; a database carrying a migration
+//! this binary does not know is refused ([`StoreError::SchemaTooNew`]).
+//! Tool calls are recorded off the hot path by a [`Recorder`].
+
+pub mod model;
+pub mod pg;
+pub mod recorder;
+pub mod schema;
+pub mod sqlite;
+pub mod vector;
+
+use std::time::Duration;
+
+pub use chrono::{DateTime, Utc};
+pub use model::*;
+pub use recorder::{Recorder, RecorderConfig, RecorderError, RecorderStats};
+pub use schema::SchemaStatus;
+pub use uuid::Uuid;
+pub use vector::{DIM, Embedding};
+
+/// Errors of the store. Messages say what went wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is not one the store understands.
+    #[error(
+        "unsupported database URL `{0}`: use postgres://user@host/db or sqlite://path/to/file.db (BIOAI_DATABASE_URL)"
+    )]
+    BadUrl(String),
+    /// The database could not be reached or opened.
+    #[error("cannot open the database at {url}: {source}")]
+    Connect {
+        /// The URL, without its password.
+        url: String,
+        /// What the driver said.
+        source: sqlx::Error,
+    },
+    /// The database has migrations this binary does not know.
+    #[error(
+        "the database schema is newer than this bioai: it has migration(s) {versions:?} that this binary does not know; run a newer bioai, or restore the backup taken before the upgrade"
+    )]
+    SchemaTooNew {
+        /// The unknown applied versions.
+        versions: Vec<i64>,
+    },
+    /// Applying migrations failed.
+    #[error("migrating the database failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The request is invalid (bad value, missing referenced row...).
+    #[error("{0}")]
+    Invalid(String),
+    /// A unique value already exists (order number, provider transaction id, e-mail...).
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The row does not exist, or belongs to another tenant.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database refused the operation (row-level security, append-only table...).
+    #[error("refused by the database: {0}")]
+    Refused(String),
+    /// Stored data cannot be read back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        let Some(db) = e.as_database_error() else {
+            return StoreError::Database(e);
+        };
+        let message = db.message().to_string();
+        match db.kind() {
+            ErrorKind::UniqueViolation => StoreError::Conflict(message),
+            ErrorKind::ForeignKeyViolation | ErrorKind::CheckViolation => {
+                StoreError::Invalid(message)
+            }
+            ErrorKind::NotNullViolation => StoreError::Invalid(message),
+            _ => {
+                // 42501 insufficient_privilege: RLS WITH CHECK, missing grant,
+                // or our append-only trigger. SQLite's RAISE(ABORT) is code 1811.
+                let code = db.code().unwrap_or_default();
+                if code == "42501" || code == "1811" || message.contains("append-only") {
+                    StoreError::Refused(message)
+                } else {
+                    StoreError::Database(e)
+                }
+            }
+        }
+    }
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// PostgreSQL with pgvector.
+    Postgres,
+    /// Embedded SQLite.
+    Sqlite,
+}
+
+/// A connection pool to one of the two backends. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// Calls the same-named function of [`pg`] or [`sqlite`] with the pool.
+macro_rules! dispatch {
+    ($self:ident, $f:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Postgres(p) => pg::$f(p $(, $arg)*).await,
+            Backend::Sqlite(p) => sqlite::$f(p $(, $arg)*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens `url`: `postgres://...` / `postgresql://...`, or `sqlite://path`
+    /// (the file and its directory are created when missing). Does not migrate.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let connect = |source| StoreError::Connect {
+            url: redact(url),
+            source,
+        };
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(connect)?;
+            Backend::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite(sqlite::connect(url).await.map_err(connect)?)
+        } else {
+            return Err(StoreError::BadUrl(redact(url)));
+        };
+        Ok(Self { backend })
+    }
+
+    /// Which backend this is.
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Postgres(_) => BackendKind::Postgres,
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+
+    /// The PostgreSQL pool, for tests and tools that need raw SQL.
+    pub fn pg_pool(&self) -> Option<&sqlx::PgPool> {
+        match &self.backend {
+            Backend::Postgres(p) => Some(p),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    /// The SQLite pool, for tests and tools that need raw SQL.
+    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(p) => Some(p),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Applies pending migrations, after refusing a schema newer than this binary.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let status = self.status().await?;
+        if !status.unknown.is_empty() {
+            return Err(StoreError::SchemaTooNew {
+                versions: status.unknown,
+            });
+        }
+        match &self.backend {
+            Backend::Postgres(p) => schema::POSTGRES.run(p).await?,
+            Backend::Sqlite(p) => schema::SQLITE.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Applied, pending and unknown migrations.
+    pub async fn status(&self) -> Result<SchemaStatus, StoreError> {
+        match &self.backend {
+            Backend::Postgres(p) => schema::status_pg(p).await,
+            Backend::Sqlite(p) => schema::status_sqlite(p).await,
+        }
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Postgres(p) => p.close().await,
+            Backend::Sqlite(p) => p.close().await,
+        }
+    }
+
+    // ------------------------------------------------------------ users, projects, runs
+
+    /// Creates a user. On PostgreSQL the insert runs as the new user (the
+    /// `users` policy lets a user insert only their own row).
+    pub async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        if user.auto_pay_limit_fen < 0 {
+            return Err(StoreError::Invalid(
+                "auto_pay_limit_fen must not be negative".into(),
+            ));
+        }
+        let id = user.id.unwrap_or_else(Uuid::now_v7);
+        dispatch!(self, create_user(id, user))
+    }
+
+    /// The tenant's own user row.
+    pub async fn user(&self, tenant: UserId) -> Result<Option<User>, StoreError> {
+        dispatch!(self, user(tenant))
+    }
+
+    /// Sets the tenant's micro-payment auto-authorization limit (fen).
+    pub async fn set_auto_pay_limit(&self, tenant: UserId, fen: i64) -> Result<(), StoreError> {
+        if fen < 0 {
+            return Err(StoreError::Invalid(
+                "the auto-pay limit must not be negative".into(),
+            ));
+        }
+        dispatch!(self, set_auto_pay_limit(tenant, fen))
+    }
+
+    /// Creates a project owned by the tenant.
+    pub async fn create_project(&self, tenant: UserId, name: &str) -> Result<Project, StoreError> {
+        dispatch!(self, create_project(tenant, name))
+    }
+
+    /// The tenant's projects, by name.
+    pub async fn projects(&self, tenant: UserId) -> Result<Vec<Project>, StoreError> {
+        dispatch!(self, projects(tenant))
+    }
+
+    /// Starts an agent run for the tenant; `project` must be the tenant's.
+    pub async fn start_run(
+        &self,
+        tenant: UserId,
+        project: Option<Uuid>,
+        task: &str,
+    ) -> Result<Uuid, StoreError> {
+        dispatch!(self, start_run(tenant, project, task))
+    }
+
+    /// Finishes one of the tenant's runs with its token usage.
+    pub async fn finish_run(
+        &self,
+        tenant: UserId,
+        run: Uuid,
+        status: RunStatus,
+        input_tokens: i64,
+        output_tokens: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(
+            self,
+            finish_run(tenant, run, status, input_tokens, output_tokens)
+        )
+    }
+
+    // ------------------------------------------------------------ calls and metering
+
+    /// Writes tool-call records and their usage events in one transaction.
+    /// Idempotent: records and events already stored are skipped. Each
+    /// record is written under its own tenant (see [`pg::write_calls`]).
+    /// Returns the number of usage events newly stored.
+    pub async fn write_calls(&self, calls: &[CallRecord]) -> Result<u64, StoreError> {
+        if calls.is_empty() {
+            return Ok(0);
+        }
+        dispatch!(self, write_calls(calls))
+    }
+
+    /// Stores metering events; an id already stored is skipped. Returns how
+    /// many were new.
+    pub async fn insert_usage_events(&self, events: &[UsageEvent]) -> Result<u64, StoreError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        dispatch!(self, insert_usage_events(events))
+    }
+
+    /// The tenant's most recent tool calls.
+    pub async fn tool_calls(
+        &self,
+        tenant: UserId,
+        limit: i64,
+    ) -> Result<Vec<ToolCallRow>, StoreError> {
+        dispatch!(self, tool_calls(tenant, limit))
+    }
+
+    /// The tenant's usage events, oldest first.
+    pub async fn usage_events(&self, tenant: UserId) -> Result<Vec<UsageEvent>, StoreError> {
+        dispatch!(self, usage_events(tenant))
+    }
+
+    /// Row counts over all tenants (the service path; for operators and tests).
+    pub async fn counts(&self) -> Result<TableCounts, StoreError> {
+        dispatch!(self, counts())
+    }
+
+    // ------------------------------------------------------------ pricing and payments
+
+    /// Creates or replaces a pricing plan by name (service path).
+    pub async fn upsert_pricing_plan(&self, plan: &PricingPlan) -> Result<(), StoreError> {
+        dispatch!(self, upsert_pricing_plan(plan))
+    }
+
+    /// The active pricing plans, by name.
+    pub async fn pricing_plans(&self) -> Result<Vec<PricingPlan>, StoreError> {
+        dispatch!(self, pricing_plans())
+    }
+
+    /// Creates a pending payment order for the tenant.
+    pub async fn create_payment(
+        &self,
+        tenant: UserId,
+        payment: &NewPayment,
+    ) -> Result<Payment, StoreError> {
+        if payment.amount_fen <= 0 {
+            return Err(StoreError::Invalid(
+                "a payment amount must be a positive number of fen".into(),
+            ));
+        }
+        dispatch!(self, create_payment(tenant, payment))
+    }
+
+    /// Records the provider's notification that `order_no` was paid (service
+    /// path: notifications are not made by a tenant). The provider
+    /// transaction id is unique: a second payment claiming the same id is a
+    /// [`StoreError::Conflict`].
+    pub async fn mark_paid(
+        &self,
+        order_no: &str,
+        provider_txn_id: &str,
+        raw_notification: &serde_json::Value,
+    ) -> Result<Payment, StoreError> {
+        dispatch!(self, mark_paid(order_no, provider_txn_id, raw_notification))
+    }
+
+    /// The tenant's payments, newest first.
+    pub async fn payments(&self, tenant: UserId) -> Result<Vec<Payment>, StoreError> {
+        dispatch!(self, payments(tenant))
+    }
+
+    // ------------------------------------------------------------ documents and know-how
+
+    /// Adds a chunk of the tenant's private document; returns its id.
+    pub async fn add_document(
+        &self,
+        tenant: UserId,
+        doc: &NewDocument,
+    ) -> Result<Uuid, StoreError> {
+        dispatch!(self, add_document(tenant, doc))
+    }
+
+    /// The tenant's `k` document chunks nearest to `query` (cosine distance),
+    /// nearest first.
+    pub async fn search_documents(
+        &self,
+        tenant: UserId,
+        query: &Embedding,
+        k: usize,
+    ) -> Result<Vec<Hit>, StoreError> {
+        dispatch!(self, search_documents(tenant, query, k))
+    }
+
+    /// Adds a shared know-how chunk (service path); returns its id.
+    pub async fn add_know_how(&self, item: &NewKnowHow) -> Result<Uuid, StoreError> {
+        dispatch!(self, add_know_how(item))
+    }
+
+    /// The `k` know-how chunks nearest to `query`, nearest first.
+    pub async fn search_know_how(
+        &self,
+        query: &Embedding,
+        k: usize,
+    ) -> Result<Vec<Hit>, StoreError> {
+        dispatch!(self, search_know_how(query, k))
+    }
+
+    // ------------------------------------------------------------ audit
+
+    /// Appends to the audit log as the tenant.
+    pub async fn audit(
+        &self,
+        tenant: UserId,
+        action: &str,
+        table: &str,
+        row_id: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, audit(tenant, action, table, row_id, detail))
+    }
+
+    /// The tenant's audit entries, oldest first.
+    pub async fn audit_entries(&self, tenant: UserId) -> Result<Vec<AuditEntry>, StoreError> {
+        dispatch!(self, audit_entries(tenant))
+    }
+}
+
+/// Creates database `name` on the PostgreSQL server of `admin_url` and
+/// returns its URL (for tests and benchmarks that need a fresh database).
+/// `name` must be lowercase letters, digits and `_`.
+pub async fn create_pg_database(admin_url: &str, name: &str) -> Result<String, StoreError> {
+    pg_admin(admin_url, name, "CREATE DATABASE").await?;
+    Ok(pg_database_url(admin_url, name))
+}
+
+/// Drops database `name` (created by [`create_pg_database`]), closing its sessions.
+pub async fn drop_pg_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
+    pg_admin(admin_url, name, "DROP DATABASE IF EXISTS").await
+}
+
+async fn pg_admin(admin_url: &str, name: &str, verb: &str) -> Result<(), StoreError> {
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid {
+        return Err(StoreError::Invalid(format!(
+            "`{name}` is not a valid database name: use lowercase letters, digits and `_`"
+        )));
+    }
+    let suffix = if verb.starts_with("DROP") {
+        " WITH (FORCE)"
+    } else {
+        ""
+    };
+    let pool = sqlx::PgPool::connect(admin_url)
+        .await
+        .map_err(|source| StoreError::Connect {
+            url: redact(admin_url),
+            source,
+        })?;
+    let result = sqlx::query(sqlx::AssertSqlSafe(format!("{verb} \"{name}\"{suffix}")))
+        .execute(&pool)
+        .await;
+    pool.close().await;
+    result?;
+    Ok(())
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn pg_database_url(url: &str, name: &str) -> String {
+    let (head, query) = url
+        .split_once('?')
+        .map_or((url, None), |(h, q)| (h, Some(q)));
+    let cut = head.find("://").map_or(0, |i| i + 3);
+    let base = head[cut..].find('/').map_or(head, |i| &head[..cut + i]);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Clamps a search size to something sensible.
+pub(crate) fn clamp_k(k: usize) -> i64 {
+    i64::try_from(k.min(1000)).unwrap_or(1000)
+}

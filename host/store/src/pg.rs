@@ -1,0 +1,705 @@
+//! The PostgreSQL backend.
+//!
+//! Tenant isolation is the database's job here. Every tenant operation runs
+//! in a transaction that first does what PostgREST/Supabase do per request:
+//!
+//! ```sql
+//! SELECT set_config('role', 'authenticated', true),            -- SET LOCAL ROLE
+//!        set_config('request.jwt.claims', '{"sub":"<uuid>"}', true);
+//! ```
+//!
+//! so the row-level security policies (`user_id = (select auth.uid())`) apply
+//! even to a query that forgets its `WHERE`. Both settings are transaction
+//! local: a pooled connection never carries one tenant's identity into
+//! another's transaction. Operations that are not a tenant's (payment
+//! notifications, shared know-how, pricing, operator calls without a user)
+//! run as `service_role`. The connecting role must be a member of
+//! `authenticated` and `service_role` and should not be a superuser or
+//! `BYPASSRLS` in production (the roles it switches to never are).
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use uuid::Uuid;
+
+use crate::model::*;
+use crate::vector::Embedding;
+use crate::{StoreError, clamp_k};
+
+/// The HNSW candidate list size for searches: larger than pgvector's default
+/// (40) so that results match an exact search for the sizes we ask for.
+const EF_SEARCH: i64 = 200;
+
+/// Begins a transaction acting as `tenant` under row-level security.
+pub async fn begin_as(
+    pool: &PgPool,
+    tenant: UserId,
+) -> Result<Transaction<'static, Postgres>, StoreError> {
+    let mut tx = pool.begin().await?;
+    act_as(&mut tx, Some(tenant)).await?;
+    Ok(tx)
+}
+
+/// Begins a transaction on the service path (`service_role`).
+pub async fn begin_service(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    let mut tx = pool.begin().await?;
+    act_as(&mut tx, None).await?;
+    Ok(tx)
+}
+
+/// Switches the current transaction to `tenant` (`authenticated` with their
+/// claims) or, for `None`, to `service_role` without claims.
+async fn act_as(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: Option<UserId>,
+) -> Result<(), StoreError> {
+    let (role, claims) = match tenant {
+        Some(id) => (
+            "authenticated",
+            json!({"sub": id, "role": "authenticated"}).to_string(),
+        ),
+        None => ("service_role", json!({"role": "service_role"}).to_string()),
+    };
+    sqlx::query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)")
+        .bind(role)
+        .bind(claims)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const USER_COLUMNS: &str = "id, email, wechat_openid, wechat_unionid, display_name, auto_pay_limit_fen, created_at, updated_at";
+
+fn user_from(row: &sqlx::postgres::PgRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        wechat_openid: row.try_get("wechat_openid")?,
+        wechat_unionid: row.try_get("wechat_unionid")?,
+        display_name: row.try_get("display_name")?,
+        auto_pay_limit_fen: row.try_get("auto_pay_limit_fen")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) async fn create_user(
+    pool: &PgPool,
+    id: UserId,
+    u: &NewUser,
+) -> Result<User, StoreError> {
+    let mut tx = begin_as(pool, id).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (id, email, wechat_openid, wechat_unionid, display_name, auto_pay_limit_fen)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+    )))
+    .bind(id)
+    .bind(&u.email)
+    .bind(&u.wechat_openid)
+    .bind(&u.wechat_unionid)
+    .bind(&u.display_name)
+    .bind(u.auto_pay_limit_fen)
+    .fetch_one(&mut *tx)
+    .await?;
+    let user = user_from(&row)?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub(crate) async fn user(pool: &PgPool, tenant: UserId) -> Result<Option<User>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row.as_ref().map(user_from).transpose()?)
+}
+
+pub(crate) async fn set_auto_pay_limit(
+    pool: &PgPool,
+    tenant: UserId,
+    fen: i64,
+) -> Result<(), StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let n =
+        sqlx::query("UPDATE users SET auto_pay_limit_fen = $2, updated_at = now() WHERE id = $1")
+            .bind(tenant)
+            .bind(fen)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    tx.commit().await?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("user {tenant}")));
+    }
+    Ok(())
+}
+
+pub(crate) async fn create_project(
+    pool: &PgPool,
+    tenant: UserId,
+    name: &str,
+) -> Result<Project, StoreError> {
+    let id = Uuid::now_v7();
+    let mut tx = begin_as(pool, tenant).await?;
+    sqlx::query("INSERT INTO projects (id, user_id, name) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(tenant)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Project {
+        id,
+        user_id: tenant,
+        name: name.to_string(),
+    })
+}
+
+pub(crate) async fn projects(pool: &PgPool, tenant: UserId) -> Result<Vec<Project>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let rows =
+        sqlx::query("SELECT id, user_id, name FROM projects WHERE user_id = $1 ORDER BY name")
+            .bind(tenant)
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Project {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn start_run(
+    pool: &PgPool,
+    tenant: UserId,
+    project: Option<Uuid>,
+    task: &str,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    let mut tx = begin_as(pool, tenant).await?;
+    sqlx::query("INSERT INTO agent_runs (id, user_id, project_id, task) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(tenant)
+        .bind(project)
+        .bind(task)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub(crate) async fn finish_run(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+    status: RunStatus,
+    input_tokens: i64,
+    output_tokens: i64,
+) -> Result<(), StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let n = sqlx::query(
+        "UPDATE agent_runs SET status = $2, finished_at = now(), input_tokens = $3, output_tokens = $4
+         WHERE id = $1 AND user_id = $5",
+    )
+    .bind(run)
+    .bind(status.as_str())
+    .bind(input_tokens)
+    .bind(output_tokens)
+    .bind(tenant)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("agent run {run}")));
+    }
+    Ok(())
+}
+
+/// Writes call records and their events in one transaction. Records are
+/// grouped by tenant and each group is inserted under that tenant's identity,
+/// so the row-level security `WITH CHECK` policies vet the recorder's writes
+/// too (a record naming another tenant's project is refused): the recorder
+/// needs no privilege a tenant lacks. Records without a tenant are written
+/// as `service_role`.
+pub async fn write_calls(pool: &PgPool, calls: &[CallRecord]) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut inserted = 0;
+    for (tenant, group) in group_by_tenant(calls, |c| c.user_id) {
+        act_as(&mut tx, tenant).await?;
+        insert_call_rows(&mut tx, &group).await?;
+        let events: Vec<UsageEvent> = group.iter().flat_map(|c| c.usage_events()).collect();
+        inserted += insert_event_rows(&mut tx, &events).await?;
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+pub(crate) async fn insert_usage_events(
+    pool: &PgPool,
+    events: &[UsageEvent],
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut inserted = 0;
+    for (tenant, group) in group_by_tenant(events, |e| e.user_id) {
+        act_as(&mut tx, tenant).await?;
+        let group: Vec<UsageEvent> = group.into_iter().cloned().collect();
+        inserted += insert_event_rows(&mut tx, &group).await?;
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// Groups items by tenant, keeping the first-seen order of tenants.
+fn group_by_tenant<T>(
+    items: &[T],
+    key: impl Fn(&T) -> Option<UserId>,
+) -> Vec<(Option<UserId>, Vec<&T>)> {
+    let mut groups: Vec<(Option<UserId>, Vec<&T>)> = Vec::new();
+    for item in items {
+        let k = key(item);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, v)) => v.push(item),
+            None => groups.push((k, vec![item])),
+        }
+    }
+    groups
+}
+
+async fn insert_call_rows(
+    tx: &mut Transaction<'static, Postgres>,
+    calls: &[&CallRecord],
+) -> Result<(), StoreError> {
+    let col = |f: fn(&CallRecord) -> i64| calls.iter().map(|c| f(c)).collect::<Vec<i64>>();
+    sqlx::query(
+        "INSERT INTO tool_calls (id, run_id, user_id, project_id, plugin, tool, status, error_class,
+             fuel, peak_memory_bytes, wall_us, net_requests, net_bytes_out, net_bytes_in, started_at, finished_at)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+             $8::text[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[],
+             $15::timestamptz[], $16::timestamptz[])
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(calls.iter().map(|c| c.id).collect::<Vec<_>>())
+    .bind(calls.iter().map(|c| c.run_id).collect::<Vec<_>>())
+    .bind(calls.iter().map(|c| c.user_id).collect::<Vec<_>>())
+    .bind(calls.iter().map(|c| c.project_id).collect::<Vec<_>>())
+    .bind(calls.iter().map(|c| c.plugin.clone()).collect::<Vec<_>>())
+    .bind(calls.iter().map(|c| c.tool.clone()).collect::<Vec<_>>())
+    .bind(calls.iter().map(|c| c.status.as_str().to_string()).collect::<Vec<_>>())
+    .bind(calls.iter().map(|c| c.error_class.clone()).collect::<Vec<_>>())
+    .bind(col(|c| clamp_i64(c.fuel)))
+    .bind(col(|c| clamp_i64(c.peak_memory_bytes)))
+    .bind(col(|c| clamp_i64(c.wall_us)))
+    .bind(col(|c| clamp_i64(c.net_requests)))
+    .bind(col(|c| clamp_i64(c.net_bytes_out)))
+    .bind(col(|c| clamp_i64(c.net_bytes_in)))
+    .bind(calls.iter().map(|c| c.started_at).collect::<Vec<_>>())
+    .bind(calls.iter().map(|c| c.finished_at).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_event_rows(
+    tx: &mut Transaction<'static, Postgres>,
+    events: &[UsageEvent],
+) -> Result<u64, StoreError> {
+    let n = sqlx::query(
+        "INSERT INTO usage_events (id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[],
+             $7::int8[], $8::timestamptz[])
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(events.iter().map(|e| e.id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.user_id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.project_id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.tool_call_id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.run_id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.quantity).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n)
+}
+
+pub(crate) async fn tool_calls(
+    pool: &PgPool,
+    tenant: UserId,
+    limit: i64,
+) -> Result<Vec<ToolCallRow>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let rows = sqlx::query(
+        "SELECT id, run_id, user_id, project_id, plugin, tool, status, error_class, fuel, peak_memory_bytes,
+                wall_us, net_requests, net_bytes_out, net_bytes_in
+         FROM tool_calls WHERE user_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2",
+    )
+    .bind(tenant)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ToolCallRow {
+                id: r.try_get("id")?,
+                run_id: r.try_get("run_id")?,
+                user_id: r.try_get("user_id")?,
+                project_id: r.try_get("project_id")?,
+                plugin: r.try_get("plugin")?,
+                tool: r.try_get("tool")?,
+                status: r.try_get("status")?,
+                error_class: r.try_get("error_class")?,
+                fuel: r.try_get("fuel")?,
+                peak_memory_bytes: r.try_get("peak_memory_bytes")?,
+                wall_us: r.try_get("wall_us")?,
+                net_requests: r.try_get("net_requests")?,
+                net_bytes_out: r.try_get("net_bytes_out")?,
+                net_bytes_in: r.try_get("net_bytes_in")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn usage_events(
+    pool: &PgPool,
+    tenant: UserId,
+) -> Result<Vec<UsageEvent>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let rows = sqlx::query(
+        "SELECT id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at
+         FROM usage_events WHERE user_id = $1 ORDER BY occurred_at, id",
+    )
+    .bind(tenant)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            Ok(UsageEvent {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                project_id: r.try_get("project_id")?,
+                tool_call_id: r.try_get("tool_call_id")?,
+                run_id: r.try_get("run_id")?,
+                kind: r.try_get("kind")?,
+                quantity: r.try_get("quantity")?,
+                occurred_at: r.try_get("occurred_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn counts(pool: &PgPool) -> Result<TableCounts, StoreError> {
+    let mut tx = begin_service(pool).await?;
+    let r = sqlx::query(
+        "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM tool_calls) AS tool_calls,
+                (SELECT count(*) FROM usage_events) AS usage_events, (SELECT count(*) FROM payments) AS payments,
+                (SELECT count(*) FROM documents) AS documents, (SELECT count(*) FROM audit_log) AS audit_log",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(TableCounts {
+        users: r.try_get("users")?,
+        tool_calls: r.try_get("tool_calls")?,
+        usage_events: r.try_get("usage_events")?,
+        payments: r.try_get("payments")?,
+        documents: r.try_get("documents")?,
+        audit_log: r.try_get("audit_log")?,
+    })
+}
+
+pub(crate) async fn upsert_pricing_plan(pool: &PgPool, p: &PricingPlan) -> Result<(), StoreError> {
+    let mut tx = begin_service(pool).await?;
+    sqlx::query(
+        "INSERT INTO pricing_plans (id, name, input_fen_per_mtok, output_fen_per_mtok, outcome_prices, active)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (name) DO UPDATE SET input_fen_per_mtok = excluded.input_fen_per_mtok,
+             output_fen_per_mtok = excluded.output_fen_per_mtok, outcome_prices = excluded.outcome_prices,
+             active = excluded.active",
+    )
+    .bind(p.id)
+    .bind(&p.name)
+    .bind(p.input_fen_per_mtok)
+    .bind(p.output_fen_per_mtok)
+    .bind(sqlx::types::Json(&p.outcome_prices))
+    .bind(p.active)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn pricing_plans(pool: &PgPool) -> Result<Vec<PricingPlan>, StoreError> {
+    let mut tx = begin_service(pool).await?;
+    let rows = sqlx::query(
+        "SELECT id, name, input_fen_per_mtok, output_fen_per_mtok, outcome_prices, active
+         FROM pricing_plans WHERE active ORDER BY name",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PricingPlan {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                input_fen_per_mtok: r.try_get("input_fen_per_mtok")?,
+                output_fen_per_mtok: r.try_get("output_fen_per_mtok")?,
+                outcome_prices: r
+                    .try_get::<sqlx::types::Json<Value>, _>("outcome_prices")?
+                    .0,
+                active: r.try_get("active")?,
+            })
+        })
+        .collect()
+}
+
+const PAYMENT_COLUMNS: &str =
+    "id, user_id, provider, order_no, provider_txn_id, amount_fen, status, raw_notification";
+
+fn payment_from(r: &sqlx::postgres::PgRow) -> Result<Payment, sqlx::Error> {
+    Ok(Payment {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        provider: r.try_get("provider")?,
+        order_no: r.try_get("order_no")?,
+        provider_txn_id: r.try_get("provider_txn_id")?,
+        amount_fen: r.try_get("amount_fen")?,
+        status: r.try_get("status")?,
+        raw_notification: r
+            .try_get::<Option<sqlx::types::Json<Value>>, _>("raw_notification")?
+            .map(|j| j.0),
+    })
+}
+
+pub(crate) async fn create_payment(
+    pool: &PgPool,
+    tenant: UserId,
+    p: &NewPayment,
+) -> Result<Payment, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO payments (id, user_id, provider, order_no, amount_fen) VALUES ($1, $2, $3, $4, $5)
+         RETURNING {PAYMENT_COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(tenant)
+    .bind(p.provider.as_str())
+    .bind(&p.order_no)
+    .bind(p.amount_fen)
+    .fetch_one(&mut *tx)
+    .await?;
+    let payment = payment_from(&row)?;
+    tx.commit().await?;
+    Ok(payment)
+}
+
+pub(crate) async fn mark_paid(
+    pool: &PgPool,
+    order_no: &str,
+    txn: &str,
+    raw: &Value,
+) -> Result<Payment, StoreError> {
+    let mut tx = begin_service(pool).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE payments SET status = 'paid', provider_txn_id = $2, raw_notification = $3, updated_at = now()
+         WHERE order_no = $1 AND (provider_txn_id IS NULL OR provider_txn_id = $2)
+         RETURNING {PAYMENT_COLUMNS}"
+    )))
+    .bind(order_no)
+    .bind(txn)
+    .bind(sqlx::types::Json(raw))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(StoreError::NotFound(format!(
+            "no payment with order number {order_no} awaiting transaction {txn}"
+        )));
+    };
+    let payment = payment_from(&row)?;
+    tx.commit().await?;
+    Ok(payment)
+}
+
+pub(crate) async fn payments(pool: &PgPool, tenant: UserId) -> Result<Vec<Payment>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+    )))
+    .bind(tenant)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows.iter().map(payment_from).collect::<Result<_, _>>()?)
+}
+
+pub(crate) async fn add_document(
+    pool: &PgPool,
+    tenant: UserId,
+    d: &NewDocument,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    let mut tx = begin_as(pool, tenant).await?;
+    sqlx::query(
+        "INSERT INTO documents (id, user_id, project_id, source, chunk_index, content, embedding)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::float4[]::vector)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(d.project_id)
+    .bind(&d.source)
+    .bind(d.chunk_index)
+    .bind(&d.content)
+    .bind(d.embedding.as_slice().to_vec())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Makes HNSW searches in this transaction exhaustive enough to be exact at
+/// our sizes, and keeps scanning when row-level security filters candidates
+/// out (pgvector 0.8 iterative scans), so a tenant gets `k` of their own rows.
+async fn tune_hnsw(tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {
+    sqlx::query(
+        "SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'strict_order', true)",
+    )
+    .bind(EF_SEARCH.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn hits(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Hit>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            Ok(Hit {
+                id: r.try_get("id")?,
+                content: r.try_get("content")?,
+                distance: r.try_get("distance")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn search_documents(
+    pool: &PgPool,
+    tenant: UserId,
+    q: &Embedding,
+    k: usize,
+) -> Result<Vec<Hit>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    tune_hnsw(&mut tx).await?;
+    let rows = sqlx::query(
+        "SELECT id, content, (embedding <=> $1::float4[]::vector)::float8 AS distance
+         FROM documents WHERE user_id = $2
+         ORDER BY embedding <=> $1::float4[]::vector LIMIT $3",
+    )
+    .bind(q.as_slice().to_vec())
+    .bind(tenant)
+    .bind(clamp_k(k))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    hits(&rows)
+}
+
+pub(crate) async fn add_know_how(pool: &PgPool, k: &NewKnowHow) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    let mut tx = begin_service(pool).await?;
+    sqlx::query(
+        "INSERT INTO know_how_index (id, source, title, content, licence, attribution, url, embedding)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::float4[]::vector)",
+    )
+    .bind(id)
+    .bind(&k.source)
+    .bind(&k.title)
+    .bind(&k.content)
+    .bind(&k.licence)
+    .bind(&k.attribution)
+    .bind(&k.url)
+    .bind(k.embedding.as_slice().to_vec())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub(crate) async fn search_know_how(
+    pool: &PgPool,
+    q: &Embedding,
+    k: usize,
+) -> Result<Vec<Hit>, StoreError> {
+    let mut tx = begin_service(pool).await?;
+    tune_hnsw(&mut tx).await?;
+    let rows = sqlx::query(
+        "SELECT id, content, (embedding <=> $1::float4[]::vector)::float8 AS distance
+         FROM know_how_index ORDER BY embedding <=> $1::float4[]::vector LIMIT $2",
+    )
+    .bind(q.as_slice().to_vec())
+    .bind(clamp_k(k))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    hits(&rows)
+}
+
+pub(crate) async fn audit(
+    pool: &PgPool,
+    tenant: UserId,
+    action: &str,
+    table: &str,
+    row_id: &str,
+    detail: &Value,
+) -> Result<(), StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    sqlx::query("INSERT INTO audit_log (user_id, action, table_name, row_id, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(tenant)
+        .bind(action)
+        .bind(table)
+        .bind(row_id)
+        .bind(sqlx::types::Json(detail))
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn audit_entries(
+    pool: &PgPool,
+    tenant: UserId,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let rows = sqlx::query(
+        "SELECT id, user_id, action, table_name, row_id, detail FROM audit_log WHERE user_id = $1 ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                action: r.try_get("action")?,
+                table_name: r.try_get("table_name")?,
+                row_id: r.try_get("row_id")?,
+                detail: r.try_get::<sqlx::types::Json<Value>, _>("detail")?.0,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,665 @@
+//! The embedded SQLite backend.
+//!
+//! SQLite has no row-level security: here the store itself is the tenant
+//! boundary. Every tenant function takes the tenant and puts it in every
+//! `WHERE` and every inserted row, and a row that names a project or run
+//! is checked to belong to the same tenant before it is written (what the
+//! PostgreSQL `WITH CHECK` policies do). SQLite also lacks pgvector: the
+//! embeddings are f32 BLOBs and search is a brute-force cosine scan over the
+//! tenant's rows. Foreign keys are switched on for every connection, and the
+//! file runs in WAL mode so readers do not block the recorder's writes.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::model::*;
+use crate::vector::Embedding;
+
+/// Opens (creating when missing) the database file of a `sqlite:` URL.
+pub(crate) async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let file = options.get_filename();
+    if let Some(dir) = file.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
+    {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+    }
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+}
+
+/// Refuses a row that names another tenant's project or run.
+async fn check_owned(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant: UserId,
+    project: Option<Uuid>,
+    run: Option<Uuid>,
+) -> Result<(), StoreError> {
+    if let Some(p) = project {
+        let ok: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM projects WHERE id = ? AND user_id = ?)",
+        )
+        .bind(p)
+        .bind(tenant)
+        .fetch_one(&mut **tx)
+        .await?;
+        if !ok {
+            return Err(StoreError::Refused(format!(
+                "project {p} is not one of the tenant's projects"
+            )));
+        }
+    }
+    if let Some(r) = run {
+        let ok: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM agent_runs WHERE id = ? AND user_id = ?)",
+        )
+        .bind(r)
+        .bind(tenant)
+        .fetch_one(&mut **tx)
+        .await?;
+        if !ok {
+            return Err(StoreError::Refused(format!(
+                "agent run {r} is not one of the tenant's runs"
+            )));
+        }
+    }
+    Ok(())
+}
+
+const USER_COLUMNS: &str = "id, email, wechat_openid, wechat_unionid, display_name, auto_pay_limit_fen, created_at, updated_at";
+
+fn user_from(row: &SqliteRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        wechat_openid: row.try_get("wechat_openid")?,
+        wechat_unionid: row.try_get("wechat_unionid")?,
+        display_name: row.try_get("display_name")?,
+        auto_pay_limit_fen: row.try_get("auto_pay_limit_fen")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) async fn create_user(
+    pool: &SqlitePool,
+    id: UserId,
+    u: &NewUser,
+) -> Result<User, StoreError> {
+    let now = Utc::now();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (id, email, wechat_openid, wechat_unionid, display_name, auto_pay_limit_fen, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}"
+    )))
+    .bind(id)
+    .bind(&u.email)
+    .bind(&u.wechat_openid)
+    .bind(&u.wechat_unionid)
+    .bind(&u.display_name)
+    .bind(u.auto_pay_limit_fen)
+    .bind(now)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    Ok(user_from(&row)?)
+}
+
+pub(crate) async fn user(pool: &SqlitePool, tenant: UserId) -> Result<Option<User>, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = ?"
+    )))
+    .bind(tenant)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.as_ref().map(user_from).transpose()?)
+}
+
+pub(crate) async fn set_auto_pay_limit(
+    pool: &SqlitePool,
+    tenant: UserId,
+    fen: i64,
+) -> Result<(), StoreError> {
+    let n = sqlx::query("UPDATE users SET auto_pay_limit_fen = ?, updated_at = ? WHERE id = ?")
+        .bind(fen)
+        .bind(Utc::now())
+        .bind(tenant)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("user {tenant}")));
+    }
+    Ok(())
+}
+
+pub(crate) async fn create_project(
+    pool: &SqlitePool,
+    tenant: UserId,
+    name: &str,
+) -> Result<Project, StoreError> {
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO projects (id, user_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(name)
+    .bind(now)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(Project {
+        id,
+        user_id: tenant,
+        name: name.to_string(),
+    })
+}
+
+pub(crate) async fn projects(
+    pool: &SqlitePool,
+    tenant: UserId,
+) -> Result<Vec<Project>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, user_id, name FROM projects WHERE user_id = ? ORDER BY name")
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Project {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn start_run(
+    pool: &SqlitePool,
+    tenant: UserId,
+    project: Option<Uuid>,
+    task: &str,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
+    check_owned(&mut tx, tenant, project, None).await?;
+    sqlx::query(
+        "INSERT INTO agent_runs (id, user_id, project_id, task, started_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(project)
+    .bind(task)
+    .bind(Utc::now())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub(crate) async fn finish_run(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+    status: RunStatus,
+    input_tokens: i64,
+    output_tokens: i64,
+) -> Result<(), StoreError> {
+    let n = sqlx::query(
+        "UPDATE agent_runs SET status = ?, finished_at = ?, input_tokens = ?, output_tokens = ?
+         WHERE id = ? AND user_id = ?",
+    )
+    .bind(status.as_str())
+    .bind(Utc::now())
+    .bind(input_tokens)
+    .bind(output_tokens)
+    .bind(run)
+    .bind(tenant)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("agent run {run}")));
+    }
+    Ok(())
+}
+
+/// Writes call records and their events in one transaction; each record's
+/// project and run are checked to be its tenant's.
+pub(crate) async fn write_calls(
+    pool: &SqlitePool,
+    calls: &[CallRecord],
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut inserted = 0;
+    for c in calls {
+        if let Some(tenant) = c.user_id {
+            check_owned(&mut tx, tenant, c.project_id, c.run_id).await?;
+        }
+        sqlx::query(
+            "INSERT INTO tool_calls (id, run_id, user_id, project_id, plugin, tool, status, error_class,
+                 fuel, peak_memory_bytes, wall_us, net_requests, net_bytes_out, net_bytes_in, started_at, finished_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(c.id)
+        .bind(c.run_id)
+        .bind(c.user_id)
+        .bind(c.project_id)
+        .bind(&c.plugin)
+        .bind(&c.tool)
+        .bind(c.status.as_str())
+        .bind(&c.error_class)
+        .bind(clamp_i64(c.fuel))
+        .bind(clamp_i64(c.peak_memory_bytes))
+        .bind(clamp_i64(c.wall_us))
+        .bind(clamp_i64(c.net_requests))
+        .bind(clamp_i64(c.net_bytes_out))
+        .bind(clamp_i64(c.net_bytes_in))
+        .bind(c.started_at)
+        .bind(c.finished_at)
+        .execute(&mut *tx)
+        .await?;
+        for e in c.usage_events() {
+            inserted += insert_event(&mut tx, &e).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+async fn insert_event(
+    tx: &mut Transaction<'static, Sqlite>,
+    e: &UsageEvent,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "INSERT INTO usage_events (id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(e.id)
+    .bind(e.user_id)
+    .bind(e.project_id)
+    .bind(e.tool_call_id)
+    .bind(e.run_id)
+    .bind(&e.kind)
+    .bind(e.quantity)
+    .bind(e.occurred_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+pub(crate) async fn insert_usage_events(
+    pool: &SqlitePool,
+    events: &[UsageEvent],
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut inserted = 0;
+    for e in events {
+        if let Some(tenant) = e.user_id {
+            check_owned(&mut tx, tenant, e.project_id, e.run_id).await?;
+        }
+        inserted += insert_event(&mut tx, e).await?;
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+pub(crate) async fn tool_calls(
+    pool: &SqlitePool,
+    tenant: UserId,
+    limit: i64,
+) -> Result<Vec<ToolCallRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, run_id, user_id, project_id, plugin, tool, status, error_class, fuel, peak_memory_bytes,
+                wall_us, net_requests, net_bytes_out, net_bytes_in
+         FROM tool_calls WHERE user_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+    )
+    .bind(tenant)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ToolCallRow {
+                id: r.try_get("id")?,
+                run_id: r.try_get("run_id")?,
+                user_id: r.try_get("user_id")?,
+                project_id: r.try_get("project_id")?,
+                plugin: r.try_get("plugin")?,
+                tool: r.try_get("tool")?,
+                status: r.try_get("status")?,
+                error_class: r.try_get("error_class")?,
+                fuel: r.try_get("fuel")?,
+                peak_memory_bytes: r.try_get("peak_memory_bytes")?,
+                wall_us: r.try_get("wall_us")?,
+                net_requests: r.try_get("net_requests")?,
+                net_bytes_out: r.try_get("net_bytes_out")?,
+                net_bytes_in: r.try_get("net_bytes_in")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn usage_events(
+    pool: &SqlitePool,
+    tenant: UserId,
+) -> Result<Vec<UsageEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at
+         FROM usage_events WHERE user_id = ? ORDER BY occurred_at, id",
+    )
+    .bind(tenant)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(UsageEvent {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                project_id: r.try_get("project_id")?,
+                tool_call_id: r.try_get("tool_call_id")?,
+                run_id: r.try_get("run_id")?,
+                kind: r.try_get("kind")?,
+                quantity: r.try_get("quantity")?,
+                occurred_at: r.try_get("occurred_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn counts(pool: &SqlitePool) -> Result<TableCounts, StoreError> {
+    let r = sqlx::query(
+        "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM tool_calls) AS tool_calls,
+                (SELECT count(*) FROM usage_events) AS usage_events, (SELECT count(*) FROM payments) AS payments,
+                (SELECT count(*) FROM documents) AS documents, (SELECT count(*) FROM audit_log) AS audit_log",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(TableCounts {
+        users: r.try_get("users")?,
+        tool_calls: r.try_get("tool_calls")?,
+        usage_events: r.try_get("usage_events")?,
+        payments: r.try_get("payments")?,
+        documents: r.try_get("documents")?,
+        audit_log: r.try_get("audit_log")?,
+    })
+}
+
+pub(crate) async fn upsert_pricing_plan(
+    pool: &SqlitePool,
+    p: &PricingPlan,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO pricing_plans (id, name, input_fen_per_mtok, output_fen_per_mtok, outcome_prices, active, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET input_fen_per_mtok = excluded.input_fen_per_mtok,
+             output_fen_per_mtok = excluded.output_fen_per_mtok, outcome_prices = excluded.outcome_prices,
+             active = excluded.active",
+    )
+    .bind(p.id)
+    .bind(&p.name)
+    .bind(p.input_fen_per_mtok)
+    .bind(p.output_fen_per_mtok)
+    .bind(p.outcome_prices.to_string())
+    .bind(p.active)
+    .bind(Utc::now())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+fn json_text(r: &SqliteRow, col: &str) -> Result<Option<Value>, StoreError> {
+    let text: Option<String> = r.try_get(col)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+pub(crate) async fn pricing_plans(pool: &SqlitePool) -> Result<Vec<PricingPlan>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, name, input_fen_per_mtok, output_fen_per_mtok, outcome_prices, active
+         FROM pricing_plans WHERE active ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PricingPlan {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                input_fen_per_mtok: r.try_get("input_fen_per_mtok")?,
+                output_fen_per_mtok: r.try_get("output_fen_per_mtok")?,
+                outcome_prices: json_text(r, "outcome_prices")?.unwrap_or(Value::Null),
+                active: r.try_get("active")?,
+            })
+        })
+        .collect()
+}
+
+const PAYMENT_COLUMNS: &str =
+    "id, user_id, provider, order_no, provider_txn_id, amount_fen, status, raw_notification";
+
+fn payment_from(r: &SqliteRow) -> Result<Payment, StoreError> {
+    Ok(Payment {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        provider: r.try_get("provider")?,
+        order_no: r.try_get("order_no")?,
+        provider_txn_id: r.try_get("provider_txn_id")?,
+        amount_fen: r.try_get("amount_fen")?,
+        status: r.try_get("status")?,
+        raw_notification: json_text(r, "raw_notification")?,
+    })
+}
+
+pub(crate) async fn create_payment(
+    pool: &SqlitePool,
+    tenant: UserId,
+    p: &NewPayment,
+) -> Result<Payment, StoreError> {
+    let now = Utc::now();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO payments (id, user_id, provider, order_no, amount_fen, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {PAYMENT_COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(tenant)
+    .bind(p.provider.as_str())
+    .bind(&p.order_no)
+    .bind(p.amount_fen)
+    .bind(now)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    payment_from(&row)
+}
+
+pub(crate) async fn mark_paid(
+    pool: &SqlitePool,
+    order_no: &str,
+    txn: &str,
+    raw: &Value,
+) -> Result<Payment, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE payments SET status = 'paid', provider_txn_id = ?, raw_notification = ?, updated_at = ?
+         WHERE order_no = ? AND (provider_txn_id IS NULL OR provider_txn_id = ?)
+         RETURNING {PAYMENT_COLUMNS}"
+    )))
+    .bind(txn)
+    .bind(raw.to_string())
+    .bind(Utc::now())
+    .bind(order_no)
+    .bind(txn)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(row) => payment_from(&row),
+        None => Err(StoreError::NotFound(format!(
+            "no payment with order number {order_no} awaiting transaction {txn}"
+        ))),
+    }
+}
+
+pub(crate) async fn payments(
+    pool: &SqlitePool,
+    tenant: UserId,
+) -> Result<Vec<Payment>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE user_id = ? ORDER BY created_at DESC, id DESC"
+    )))
+    .bind(tenant)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(payment_from).collect()
+}
+
+pub(crate) async fn add_document(
+    pool: &SqlitePool,
+    tenant: UserId,
+    d: &NewDocument,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
+    check_owned(&mut tx, tenant, d.project_id, None).await?;
+    sqlx::query(
+        "INSERT INTO documents (id, user_id, project_id, source, chunk_index, content, embedding, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(d.project_id)
+    .bind(&d.source)
+    .bind(d.chunk_index)
+    .bind(&d.content)
+    .bind(d.embedding.to_blob())
+    .bind(Utc::now())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Exact k-nearest neighbours by cosine distance over `rows` (id, content, embedding BLOB).
+fn nearest(rows: &[SqliteRow], q: &Embedding, k: usize) -> Result<Vec<Hit>, StoreError> {
+    let mut hits = Vec::with_capacity(rows.len());
+    for r in rows {
+        let blob: Vec<u8> = r.try_get("embedding")?;
+        let e = Embedding::from_blob(&blob)?;
+        hits.push(Hit {
+            id: r.try_get("id")?,
+            content: r.try_get("content")?,
+            distance: q.cosine_distance(&e),
+        });
+    }
+    // NaN distances (zero vectors) sort last, as in pgvector.
+    hits.sort_by(|a, b| a.distance.total_cmp(&b.distance));
+    hits.truncate(k);
+    Ok(hits)
+}
+
+pub(crate) async fn search_documents(
+    pool: &SqlitePool,
+    tenant: UserId,
+    q: &Embedding,
+    k: usize,
+) -> Result<Vec<Hit>, StoreError> {
+    let rows = sqlx::query("SELECT id, content, embedding FROM documents WHERE user_id = ?")
+        .bind(tenant)
+        .fetch_all(pool)
+        .await?;
+    nearest(&rows, q, k)
+}
+
+pub(crate) async fn add_know_how(pool: &SqlitePool, k: &NewKnowHow) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO know_how_index (id, source, title, content, licence, attribution, url, embedding, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(&k.source)
+    .bind(&k.title)
+    .bind(&k.content)
+    .bind(&k.licence)
+    .bind(&k.attribution)
+    .bind(&k.url)
+    .bind(k.embedding.to_blob())
+    .bind(Utc::now())
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+pub(crate) async fn search_know_how(
+    pool: &SqlitePool,
+    q: &Embedding,
+    k: usize,
+) -> Result<Vec<Hit>, StoreError> {
+    let rows = sqlx::query("SELECT id, content, embedding FROM know_how_index")
+        .fetch_all(pool)
+        .await?;
+    nearest(&rows, q, k)
+}
+
+pub(crate) async fn audit(
+    pool: &SqlitePool,
+    tenant: UserId,
+    action: &str,
+    table: &str,
+    row_id: &str,
+    detail: &Value,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (user_id, action, table_name, row_id, detail, at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(tenant)
+        .bind(action)
+        .bind(table)
+        .bind(row_id)
+        .bind(detail.to_string())
+        .bind(Utc::now())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn audit_entries(
+    pool: &SqlitePool,
+    tenant: UserId,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, user_id, action, table_name, row_id, detail FROM audit_log WHERE user_id = ? ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                action: r.try_get("action")?,
+                table_name: r.try_get("table_name")?,
+                row_id: r.try_get("row_id")?,
+                detail: json_text(r, "detail")?.unwrap_or(Value::Null),
+            })
+        })
+        .collect()
+}
