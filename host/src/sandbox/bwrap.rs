@@ -1,0 +1,402 @@
+//! The local native driver: the system's CPython under bubblewrap, for hosts
+//! without Docker. Fresh user, PID, network, IPC, UTS and cgroup namespaces;
+//! read-only system and data mounts; one writable scratch directory; a
+//! seccomp filter refusing kernel-administration syscalls; and rlimits for
+//! CPU time, address space, processes and file size. Killed at the deadline;
+//! the namespace dies with it.
+
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::native::{GUEST_META, NativeDriver, NativeExit, NativeJob, timeout_error};
+use super::outcome::{ErrorKind, RunError};
+use super::request::{GUEST_INPUTS, GUEST_SCRATCH};
+use super::{EngineKind, SandboxError};
+
+/// The fd the seccomp program is passed on (bwrap `--seccomp 3`).
+const SECCOMP_FD: i32 = 3;
+/// Processes bubblewrap itself keeps in the sandbox's count (its monitor,
+/// the namespace's init, and the interpreter).
+const BWRAP_PROCESSES: u64 = 3;
+
+/// The bubblewrap driver's configuration.
+#[derive(Debug, Clone)]
+pub struct BwrapConfig {
+    /// The `bwrap` executable.
+    pub bwrap: PathBuf,
+    /// The interpreter inside the sandbox (a path under a mounted system dir).
+    pub python: PathBuf,
+    /// Size cap of the sandbox's private `/tmp` (a tmpfs), in bytes.
+    pub tmp_bytes: u64,
+}
+
+impl Default for BwrapConfig {
+    fn default() -> Self {
+        Self {
+            bwrap: PathBuf::from("bwrap"),
+            python: PathBuf::from("/usr/bin/python3"),
+            tmp_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Runs the native interpreter under bubblewrap.
+pub struct BwrapDriver {
+    config: BwrapConfig,
+    seccomp: Vec<u8>,
+}
+
+impl BwrapDriver {
+    /// Checks that bubblewrap and the interpreter are there and that a
+    /// sandbox can be created on this host (user namespaces allowed).
+    pub fn new(config: BwrapConfig) -> Result<Self, SandboxError> {
+        let setup = |m: String| SandboxError::Setup(m);
+        let version = Command::new(&config.bwrap).arg("--version").output().map_err(|e| {
+            setup(format!(
+                "the bubblewrap fallback is enabled but `{}` cannot be run ({e}); install it (Debian: `apt-get install bubblewrap`) or set BIOAI_SANDBOX_FALLBACK=off",
+                config.bwrap.display()
+            ))
+        })?;
+        if !version.status.success() {
+            return Err(setup(format!(
+                "`{} --version` failed; is it bubblewrap?",
+                config.bwrap.display()
+            )));
+        }
+        if !config.python.is_file() {
+            return Err(setup(format!(
+                "the bubblewrap fallback runs {} inside the sandbox, which does not exist; install python3 (with python3-numpy, python3-biopython...) or set BIOAI_SANDBOX_PYTHON",
+                config.python.display()
+            )));
+        }
+        Ok(Self {
+            config,
+            seccomp: seccomp_program()?,
+        })
+    }
+
+    fn command(&self, job: &NativeJob<'_>) -> Command {
+        let dir = job.dir;
+        let mut cmd = Command::new(&self.config.bwrap);
+        cmd.args([
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+        ]);
+        // The system, read-only: /usr, the merged-/usr symlinks (or the
+        // directories themselves), and the few /etc files the dynamic
+        // loader and BLAS alternatives need. Nothing else of the host.
+        cmd.args(["--ro-bind", "/usr", "/usr"]);
+        for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+            let host = Path::new("/").join(top);
+            match std::fs::read_link(&host) {
+                Ok(target) => {
+                    cmd.arg("--symlink").arg(target).arg(&host);
+                }
+                Err(_) if host.is_dir() => {
+                    cmd.arg("--ro-bind").arg(&host).arg(&host);
+                }
+                Err(_) => {}
+            }
+        }
+        for etc in ["/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime"] {
+            if Path::new(etc).exists() {
+                cmd.args(["--ro-bind", etc, etc]);
+            }
+        }
+        cmd.args(["--proc", "/proc", "--dev", "/dev"]);
+        cmd.arg("--size")
+            .arg(self.config.tmp_bytes.to_string())
+            .args(["--tmpfs", "/tmp"]);
+        cmd.arg("--bind").arg(dir.scratch()).arg(GUEST_SCRATCH);
+        cmd.arg("--ro-bind").arg(dir.inputs()).arg(GUEST_INPUTS);
+        cmd.arg("--ro-bind").arg(dir.meta()).arg(GUEST_META);
+        cmd.arg("--bind")
+            .arg(dir.meta().join("report"))
+            .arg(format!("{GUEST_META}/report"));
+        for (host, guest) in job.data_dirs {
+            cmd.arg("--ro-bind").arg(host).arg(guest);
+        }
+        cmd.args(["--chdir", GUEST_SCRATCH, "--clearenv"]);
+        for (k, v) in [
+            ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            ("HOME", GUEST_SCRATCH),
+            ("TMPDIR", "/tmp"),
+            ("LANG", "C.UTF-8"),
+            ("PYTHONDONTWRITEBYTECODE", "1"),
+            ("PYTHONUNBUFFERED", "1"),
+            ("MPLBACKEND", "Agg"),
+            // BLAS thread pools count against the process limit.
+            ("OPENBLAS_NUM_THREADS", "1"),
+            ("OMP_NUM_THREADS", "1"),
+        ] {
+            cmd.args(["--setenv", k, v]);
+        }
+        cmd.args(["--seccomp", &SECCOMP_FD.to_string(), "--"]);
+        cmd.arg(&self.config.python)
+            .arg("-I")
+            .arg(format!("{GUEST_META}/runner.py"));
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+}
+
+#[async_trait::async_trait]
+impl NativeDriver for BwrapDriver {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Bwrap
+    }
+
+    async fn run(&self, job: NativeJob<'_>) -> Result<NativeExit, SandboxError> {
+        let start = Instant::now();
+        let seccomp_file = seccomp_file(&self.seccomp)?;
+        let seccomp_fd = std::os::fd::AsRawFd::as_raw_fd(&seccomp_file);
+        let mut cmd = self.command(&job);
+        if let Some(uid) = job.uid {
+            cmd.uid(uid).gid(uid);
+        }
+        let limits = job.limits.clone();
+        let cpu = limits.cpu_time.as_secs().max(1);
+        let nproc = u64::from(limits.max_processes) + BWRAP_PROCESSES;
+        let fsize = limits.max_file_bytes;
+        // SAFETY: the closure only calls async-signal-safe functions
+        // (dup2, setrlimit) between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::dup2(seccomp_fd, SECCOMP_FD) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let set = |res, soft: u64, hard: u64| {
+                    let lim = libc::rlimit {
+                        rlim_cur: soft as libc::rlim_t,
+                        rlim_max: hard as libc::rlim_t,
+                    };
+                    if libc::setrlimit(res, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                };
+                // SIGXCPU at the limit, SIGKILL a second later.
+                set(libc::RLIMIT_CPU, cpu, cpu + 1)?;
+                set(libc::RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)?;
+                set(libc::RLIMIT_NPROC, nproc, nproc)?;
+                set(libc::RLIMIT_FSIZE, fsize, fsize)?;
+                set(libc::RLIMIT_CORE, 0, 0)?;
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|e| {
+            SandboxError::Setup(format!(
+                "could not start bubblewrap ({}): {e}",
+                self.config.bwrap.display()
+            ))
+        })?;
+        drop(seccomp_file);
+        let pid = child.id() as libc::pid_t;
+        let cap = job.limits.max_output_bytes;
+        let out = child.stdout.take().map(|s| read_bounded(s, cap));
+        let err = child.stderr.take().map(|s| read_bounded(s, cap));
+        // Reap with wait4 for the rusage (CPU time, peak RSS) of the whole
+        // tree bubblewrap waited for.
+        let mut waiter = tokio::task::spawn_blocking(move || wait4(pid));
+        let mut stopped = None;
+        let waited = tokio::select! {
+            r = &mut waiter => r,
+            _ = tokio::time::sleep(job.timeout) => {
+                stopped = Some(timeout_error(job.timeout));
+                kill_sandbox(pid);
+                waiter.await
+            }
+            _ = job.cancel.cancelled() => {
+                stopped = Some(RunError { kind: ErrorKind::Cancelled, message: "the run was cancelled".into() });
+                kill_sandbox(pid);
+                waiter.await
+            }
+        };
+        // `child` was reaped by wait4; dropping it neither waits nor kills.
+        drop(child);
+        let (status, usage) = waited
+            .map_err(|e| SandboxError::Io(format!("waiting for bubblewrap: {e}")))?
+            .map_err(|e| SandboxError::Io(format!("waiting for bubblewrap: {e}")))?;
+        let join = |h: Option<std::thread::JoinHandle<(String, bool)>>| {
+            h.and_then(|h| h.join().ok()).unwrap_or_default()
+        };
+        let (stdout, t1) = join(out);
+        let (stderr, t2) = join(err);
+        let tv = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec.max(0) as u64)
+                + Duration::from_micros(t.tv_usec.max(0) as u64)
+        };
+        let exit = std::process::ExitStatus::from_raw(status);
+        Ok(NativeExit {
+            stdout,
+            stderr,
+            truncated: t1 || t2,
+            wall: start.elapsed(),
+            cpu: Some(tv(usage.ru_utime) + tv(usage.ru_stime)),
+            peak_memory_bytes: Some((usage.ru_maxrss.max(0) as u64) * 1024),
+            stopped,
+            signal: exit.signal().or_else(|| {
+                // bubblewrap reports a signalled child as exit 128 + signal.
+                exit.code()
+                    .filter(|c| (129..160).contains(c))
+                    .map(|c| c - 128)
+            }),
+            code: exit.code(),
+        })
+    }
+}
+
+/// Kills the sandbox: the namespace's init (so the kernel kills every
+/// process in the PID namespace), then bubblewrap itself.
+fn kill_sandbox(bwrap: libc::pid_t) {
+    let children =
+        std::fs::read_to_string(format!("/proc/{bwrap}/task/{bwrap}/children")).unwrap_or_default();
+    for pid in children
+        .split_whitespace()
+        .filter_map(|p| p.parse::<libc::pid_t>().ok())
+    {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    // SAFETY: as above; bwrap is our unreaped child, so the pid is ours.
+    unsafe { libc::kill(bwrap, libc::SIGKILL) };
+}
+
+fn wait4(pid: libc::pid_t) -> std::io::Result<(i32, libc::rusage)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; zeroed is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: valid pointers to locals; pid is our child.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            return Ok((status, usage));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Reads a stream to its end on a thread, keeping the first `cap` bytes.
+fn read_bounded(
+    mut stream: impl Read + Send + 'static,
+    cap: usize,
+) -> std::thread::JoinHandle<(String, bool)> {
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut truncated = false;
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let room = cap.saturating_sub(kept.len());
+                    if n > room {
+                        truncated = true;
+                    }
+                    kept.extend_from_slice(&buf[..n.min(room)]);
+                }
+            }
+        }
+        let mut text = String::from_utf8_lossy(&kept).into_owned();
+        if truncated {
+            text.push_str("\n[output truncated]\n");
+        }
+        (text, truncated)
+    })
+}
+
+/// Syscalls the sandboxed code never needs and that widen the kernel's
+/// attack surface: refused with `EPERM`.
+const DENIED_SYSCALLS: &[i64] = &[
+    libc::SYS_mount,
+    libc::SYS_umount2,
+    libc::SYS_pivot_root,
+    libc::SYS_chroot,
+    libc::SYS_unshare,
+    libc::SYS_setns,
+    libc::SYS_ptrace,
+    libc::SYS_process_vm_readv,
+    libc::SYS_process_vm_writev,
+    libc::SYS_kexec_load,
+    libc::SYS_kexec_file_load,
+    libc::SYS_init_module,
+    libc::SYS_finit_module,
+    libc::SYS_delete_module,
+    libc::SYS_bpf,
+    libc::SYS_perf_event_open,
+    libc::SYS_userfaultfd,
+    libc::SYS_keyctl,
+    libc::SYS_add_key,
+    libc::SYS_request_key,
+    libc::SYS_acct,
+    libc::SYS_swapon,
+    libc::SYS_swapoff,
+    libc::SYS_reboot,
+    libc::SYS_syslog,
+    libc::SYS_open_by_handle_at,
+    libc::SYS_name_to_handle_at,
+    libc::SYS_io_uring_setup,
+    libc::SYS_io_uring_enter,
+    libc::SYS_io_uring_register,
+    libc::SYS_quotactl,
+    libc::SYS_settimeofday,
+    libc::SYS_clock_settime,
+    libc::SYS_clock_adjtime,
+    libc::SYS_adjtimex,
+    libc::SYS_fanotify_init,
+    libc::SYS_vhangup,
+    libc::SYS_fsopen,
+    libc::SYS_fsmount,
+    libc::SYS_move_mount,
+    libc::SYS_open_tree,
+];
+
+/// Compiles the deny-list filter to a BPF program (bytes as the kernel
+/// reads them).
+fn seccomp_program() -> Result<Vec<u8>, SandboxError> {
+    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
+    let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|e| {
+        SandboxError::Setup(format!(
+            "the bubblewrap driver's seccomp filter does not support this CPU: {e}"
+        ))
+    })?;
+    let rules = DENIED_SYSCALLS.iter().map(|s| (*s, Vec::new())).collect();
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EPERM as u32),
+        arch,
+    )
+    .and_then(BpfProgram::try_from)
+    .map_err(|e| SandboxError::Setup(format!("could not build the seccomp filter: {e}")))?;
+    let mut bytes = Vec::with_capacity(filter.len() * 8);
+    for ins in filter {
+        bytes.extend_from_slice(&ins.code.to_ne_bytes());
+        bytes.push(ins.jt);
+        bytes.push(ins.jf);
+        bytes.extend_from_slice(&ins.k.to_ne_bytes());
+    }
+    Ok(bytes)
+}
+
+/// An unlinked temporary file holding the seccomp program, positioned at
+/// its start, for bubblewrap to read from its fd.
+fn seccomp_file(program: &[u8]) -> Result<std::fs::File, SandboxError> {
+    use std::io::{Seek, Write};
+    let io = |e: std::io::Error| SandboxError::Io(format!("writing the seccomp program: {e}"));
+    let mut f = tempfile::tempfile().map_err(io)?;
+    f.write_all(program).map_err(io)?;
+    f.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+    Ok(f)
+}
