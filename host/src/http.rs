@@ -1,4 +1,8 @@
-//! The HTTP front: health and the tool list. The MCP endpoint mounts here.
+//! The HTTP front: health, the tool list, and MCP at `/mcp`.
+//!
+//! Layers, outermost first: (authentication goes here with the auth issue:
+//! one tower layer in [`app`] in front of every route), then per route:
+//! rmcp's Origin/Host validation and request-size limit on `/mcp`.
 
 use std::sync::Arc;
 
@@ -7,17 +11,22 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::registry::Registry;
+use crate::catalog::Catalog;
+use crate::mcp::McpServer;
+use crate::mcp::http::McpHttpConfig;
 
-/// The axum application serving `registry`.
-pub fn app(registry: Arc<Registry>) -> Router {
+/// The axum application serving the tools of `catalog`.
+pub fn app(catalog: Arc<Catalog>, mcp: &McpHttpConfig) -> Router {
+    let server = McpServer::new(catalog.clone());
     Router::new()
         .route("/healthz", get(health))
         .route("/tools", get(tools))
-        .with_state(registry)
+        .nest_service("/mcp", crate::mcp::http::service(server, mcp))
+        .with_state(catalog)
 }
 
-async fn health(State(registry): State<Arc<Registry>>) -> Json<Value> {
+async fn health(State(catalog): State<Arc<Catalog>>) -> Json<Value> {
+    let registry = catalog.registry();
     Json(json!({
         "status": "ok",
         "plugins": registry.plugins().count(),
@@ -25,6 +34,7 @@ async fn health(State(registry): State<Arc<Registry>>) -> Json<Value> {
     }))
 }
 
-async fn tools(State(registry): State<Arc<Registry>>) -> Json<Value> {
+async fn tools(State(catalog): State<Arc<Catalog>>) -> Json<Value> {
+    let registry = catalog.registry();
     Json(json!({ "tools": registry.tools().collect::<Vec<_>>() }))
 }

@@ -1,0 +1,451 @@
+//! MCP: the only module that knows `rmcp`.
+//!
+//! [`McpServer`] adapts the live [`Catalog`] of plugin tools to rmcp's
+//! `ServerHandler`: tools are listed and called dynamically, plugin WIT and
+//! policies are resources, and tool-list changes reach clients through
+//! `subscriptions/listen` (2026-07-28) or the session's notification stream
+//! (2025-11-25). rmcp speaks both protocol eras; [`http`] mounts it at `/mcp`
+//! and [`stdio`] serves stdin/stdout. An rmcp upgrade touches this module only.
+
+// MCP logging is deprecated by SEP-2577 but still what 2025-11-25 clients use.
+#![allow(deprecated)]
+
+mod convert;
+pub mod http;
+mod resources;
+pub mod stdio;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CreateTaskResult, GetTaskParams,
+    GetTaskResult, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
+    ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscriptionFilter, UpdateTaskParams,
+};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
+use rmcp::task_manager::{TaskExit, TaskManager, TaskOptions};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::Value;
+
+use crate::catalog::Catalog;
+use crate::registry::{CallContext, Registry, ToolOutcome};
+use crate::runtime::{LogSink, ProgressSink};
+
+/// The `_meta` key under which every tool result carries its meters.
+pub const METERS_META_KEY: &str = "io.bioaisaas/meters";
+
+/// Calls whose policy deadline is longer than this run as tasks when the
+/// client supports the tasks extension: they may outlive an HTTP request.
+const TASK_THRESHOLD_MS: u64 = 30_000;
+
+/// How long a finished task's result stays available, beyond its deadline.
+const TASK_RETENTION_MS: u64 = 10 * 60 * 1000;
+
+/// The MCP server: one per connection or request (cheap to clone).
+#[derive(Clone)]
+pub struct McpServer {
+    catalog: Arc<Catalog>,
+    tasks: Arc<TaskManager>,
+    /// The level a 2025-11-25 session asked for with `logging/setLevel`.
+    log_level: Arc<parking_lot::Mutex<Option<LoggingLevel>>>,
+}
+
+impl McpServer {
+    /// A server over `catalog`, with a fresh task table.
+    pub fn new(catalog: Arc<Catalog>) -> Self {
+        Self {
+            catalog,
+            tasks: Arc::new(TaskManager::new()),
+            log_level: Arc::default(),
+        }
+    }
+
+    /// The server for a new session or stateless request: the same tools
+    /// and tasks, its own log level.
+    pub fn session(&self) -> Self {
+        Self {
+            log_level: Arc::default(),
+            ..self.clone()
+        }
+    }
+}
+
+/// Runs one tool call, forwarding progress to `progress` when the client
+/// asked for it; cancellation of `ct` interrupts the component.
+async fn run_call(
+    registry: Arc<Registry>,
+    name: String,
+    args: Value,
+    ct: tokio_util::sync::CancellationToken,
+    progress: Option<ProgressSink>,
+    log: Option<LogSink>,
+) -> Option<ToolOutcome> {
+    let ctx = CallContext {
+        cancel: ct,
+        progress,
+        log,
+        ..CallContext::default()
+    };
+    registry.call(&name, &args, ctx).await.ok()
+}
+
+/// What a call tells the client while it runs.
+enum Notice {
+    Progress(f64, String),
+    Log(LoggingLevel, Value),
+}
+
+/// Sinks that turn a plugin's progress reports and log records into
+/// `notifications/progress` and `notifications/message`. The runtime calls
+/// them synchronously from the component's thread, so they only queue; one
+/// task sends in order. [`Notices::flush`] after the call (the sinks are
+/// dropped with the call's store) so every notice precedes the result.
+struct Notices {
+    progress: Option<ProgressSink>,
+    log: Option<LogSink>,
+    sender: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Notices {
+    fn new(
+        peer: &rmcp::Peer<RoleServer>,
+        progress_token: Option<rmcp::model::ProgressToken>,
+        log_threshold: Option<LoggingLevel>,
+        logger: &str,
+    ) -> Self {
+        if progress_token.is_none() && log_threshold.is_none() {
+            return Self {
+                progress: None,
+                log: None,
+                sender: None,
+            };
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Notice>();
+        let peer = peer.clone();
+        let logger = logger.to_string();
+        let token = progress_token.clone();
+        let sender = tokio::spawn(async move {
+            while let Some(notice) = rx.recv().await {
+                let sent = match notice {
+                    Notice::Progress(fraction, message) => {
+                        let Some(token) = token.clone() else { continue };
+                        let mut param =
+                            ProgressNotificationParam::new(token, fraction).with_total(1.0);
+                        if !message.is_empty() {
+                            param = param.with_message(message);
+                        }
+                        peer.notify_progress(param).await
+                    }
+                    Notice::Log(level, data) => {
+                        peer.notify_logging_message(
+                            LoggingMessageNotificationParam::new(level, data)
+                                .with_logger(logger.clone()),
+                        )
+                        .await
+                    }
+                };
+                if sent.is_err() {
+                    break;
+                }
+            }
+        });
+        let progress = progress_token.map(|_| {
+            let tx = tx.clone();
+            Arc::new(move |fraction, message| {
+                let _ = tx.send(Notice::Progress(fraction, message));
+            }) as ProgressSink
+        });
+        let log = log_threshold.map(|threshold| {
+            Arc::new(
+                move |level: tracing::Level, message: &str, fields: &[(String, String)]| {
+                    let level = mcp_level(level);
+                    if rank(level) < rank(threshold) {
+                        return;
+                    }
+                    let data = if fields.is_empty() {
+                        Value::String(message.to_string())
+                    } else {
+                        let fields: serde_json::Map<String, Value> = fields
+                            .iter()
+                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                            .collect();
+                        serde_json::json!({ "message": message, "fields": fields })
+                    };
+                    let _ = tx.send(Notice::Log(level, data));
+                },
+            ) as LogSink
+        });
+        Self {
+            progress,
+            log,
+            sender: Some(sender),
+        }
+    }
+
+    /// Waits (briefly) until every queued notice has been sent.
+    async fn flush(sender: Option<tokio::task::JoinHandle<()>>) {
+        if let Some(sender) = sender {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), sender).await;
+        }
+    }
+}
+
+fn mcp_level(level: tracing::Level) -> LoggingLevel {
+    match level {
+        tracing::Level::TRACE | tracing::Level::DEBUG => LoggingLevel::Debug,
+        tracing::Level::INFO => LoggingLevel::Info,
+        tracing::Level::WARN => LoggingLevel::Warning,
+        tracing::Level::ERROR => LoggingLevel::Error,
+    }
+}
+
+/// Severity order of MCP log levels (RFC 5424, lowest first).
+fn rank(level: LoggingLevel) -> u8 {
+    match level {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(ProtocolVersion::KNOWN_VERSIONS)
+    }
+
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .enable_resources()
+                .enable_resources_list_changed()
+                .enable_tasks()
+                .enable_logging()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("bioai", env!("CARGO_PKG_VERSION"))
+                .with_title("BioAiSaaS")
+                .with_description("Biomedical tools as sandboxed WebAssembly components"),
+        )
+        .with_instructions(
+            "Biomedical tools (sequence analysis, CRISPR design, primers, alignment, \
+             restriction digests, codon optimization, ...) running as sandboxed WebAssembly \
+             components. Every result carries its resource meters (fuel, peak memory, wall \
+             time) in _meta[\"io.bioaisaas/meters\"]. Positions are 0-based, half-open.",
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let registry = self.catalog.registry();
+        Ok(ListToolsResult::with_all_items(
+            registry.tools().map(convert::tool).collect(),
+        ))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        self.catalog.registry().tool(name).map(convert::tool)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let registry = self.catalog.registry();
+        let name = request.name.to_string();
+        let Some(tool) = registry.tool(&name) else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{name}`; list the tools with tools/list"),
+                None,
+            ));
+        };
+        let returns_content = tool.returns_content;
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        // 2026-07-28 requests opt in to log messages per request; 2025-11-25
+        // sessions with logging/setLevel.
+        let log_threshold = context.meta.log_level().or(*self.log_level.lock());
+        let Notices {
+            progress,
+            log,
+            sender: notices_sent,
+        } = Notices::new(
+            &context.peer,
+            context.meta.get_progress_token(),
+            log_threshold,
+            &tool.plugin,
+        );
+
+        let deadline = registry
+            .plugin(&tool.plugin)
+            .map(|p| p.policy.limits.timeout)
+            .unwrap_or_default();
+        let long = deadline.as_millis() > u128::from(TASK_THRESHOLD_MS);
+        let client_tasks = context
+            .client_capabilities()
+            .is_some_and(|caps| caps.supports_tasks());
+        if long && client_tasks {
+            // Keep the task (and its result) for the call's whole deadline
+            // plus ten minutes for the client to fetch the result.
+            let ttl_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
+            let options = TaskOptions::new().with_ttl_ms(ttl_ms.saturating_add(TASK_RETENTION_MS));
+            let task = self.tasks.spawn(options, move |task| {
+                Box::pin(async move {
+                    let ct = tokio_util::sync::CancellationToken::new();
+                    let call = run_call(registry, name, args, ct.clone(), progress, log);
+                    tokio::pin!(call);
+                    let outcome = tokio::select! {
+                        outcome = &mut call => outcome,
+                        () = task.cancelled() => {
+                            // Interrupt the component; its meters are still recorded.
+                            ct.cancel();
+                            let _ = call.await;
+                            return Err(TaskExit::Cancelled);
+                        }
+                    };
+                    Notices::flush(notices_sent).await;
+                    outcome
+                        .map(|o| convert::result(&o, returns_content))
+                        .ok_or(TaskExit::Error(ErrorData::internal_error(
+                            "the tool disappeared while the task started",
+                            None,
+                        )))
+                })
+            });
+            return Ok(CallToolResponse::Task(CreateTaskResult::new(task)));
+        }
+
+        let outcome = run_call(
+            registry,
+            name.clone(),
+            args,
+            context.ct.clone(),
+            progress,
+            log,
+        )
+        .await;
+        Notices::flush(notices_sent).await;
+        let outcome = outcome
+            .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool `{name}`"), None))?;
+        Ok(CallToolResponse::Complete(convert::result(
+            &outcome,
+            returns_content,
+        )))
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        *self.log_level.lock() = Some(request.level);
+        Ok(())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(resources::list(
+            &self.catalog.registry(),
+        )))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            resources::templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        resources::read(&self.catalog.registry(), &request.uri).map(ReadResourceResponse::Complete)
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.supported_by(&self.get_info().capabilities))
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
+        let mut changes = self.catalog.changes();
+        changes.mark_unchanged();
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    let sink = context.sink();
+                    // The sink drops what the subscriber did not ask for.
+                    let _ = sink.notify_tool_list_changed().await;
+                    let _ = sink.notify_resource_list_changed().await;
+                }
+            }
+        }
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        // 2025-11-25 sessions: push list changes on the session's stream.
+        let mut changes = self.catalog.changes();
+        changes.mark_unchanged();
+        let peer = context.peer.clone();
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                if peer.notify_tool_list_changed().await.is_err() {
+                    break;
+                }
+                let _ = peer.notify_resource_list_changed().await;
+            }
+        });
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        Ok(GetTaskResult::new(self.tasks.get_task(&request.task_id)?))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks
+            .update_task(&request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks.cancel_task(&request.task_id)
+    }
+}

@@ -1,0 +1,92 @@
+//! Read-only resources: each plugin's WIT contract and the policy it runs
+//! under, so a client (or an operator) can see exactly what a tool may do.
+//!
+//! URIs: `bioai://plugins/{plugin}/wit` and `bioai://plugins/{plugin}/policy`.
+
+use rmcp::ErrorData;
+use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
+
+use crate::registry::{Plugin, Registry};
+
+const PREFIX: &str = "bioai://plugins/";
+
+/// Every plugin's two resources.
+pub(super) fn list(registry: &Registry) -> Vec<Resource> {
+    let mut out = Vec::new();
+    for plugin in registry.plugins() {
+        let name = &plugin.name;
+        out.push(
+            Resource::new(format!("{PREFIX}{name}/wit"), format!("{name}.wit"))
+                .with_title(format!("WIT contract of the `{name}` plugin"))
+                .with_description("The component's imports and exports, printed as WIT.")
+                .with_mime_type("text/x-wit")
+                .with_size(plugin.wit.len() as u64),
+        );
+        out.push(
+            Resource::new(format!("{PREFIX}{name}/policy"), format!("{name}.policy"))
+                .with_title(format!("Capability policy of the `{name}` plugin"))
+                .with_description(
+                    "Directories, network hosts, environment and limits the plugin runs with.",
+                )
+                .with_mime_type("application/toml"),
+        );
+    }
+    out
+}
+
+/// The URI templates behind [`list`].
+pub(super) fn templates() -> Vec<ResourceTemplate> {
+    vec![
+        ResourceTemplate::new(format!("{PREFIX}{{plugin}}/wit"), "plugin-wit")
+            .with_title("A plugin's WIT contract")
+            .with_mime_type("text/x-wit"),
+        ResourceTemplate::new(format!("{PREFIX}{{plugin}}/policy"), "plugin-policy")
+            .with_title("A plugin's capability policy")
+            .with_mime_type("application/toml"),
+    ]
+}
+
+/// Reads one resource.
+pub(super) fn read(registry: &Registry, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+    let not_found = || {
+        ErrorData::resource_not_found(
+            format!(
+                "no resource `{uri}`; resources are {PREFIX}<plugin>/wit and {PREFIX}<plugin>/policy (see resources/list)"
+            ),
+            Some(serde_json::json!({ "uri": uri })),
+        )
+    };
+    let rest = uri.strip_prefix(PREFIX).ok_or_else(not_found)?;
+    let (name, what) = rest.split_once('/').ok_or_else(not_found)?;
+    let plugin = registry
+        .plugins()
+        .find(|p| p.name == name)
+        .ok_or_else(not_found)?;
+    let contents = match what {
+        "wit" => ResourceContents::text(plugin.wit.clone(), uri).with_mime_type("text/x-wit"),
+        "policy" => {
+            ResourceContents::text(policy_text(plugin), uri).with_mime_type("application/toml")
+        }
+        _ => return Err(not_found()),
+    };
+    Ok(ReadResourceResult::new(vec![contents]))
+}
+
+/// The policy file as written, or a description of the default-deny policy.
+fn policy_text(plugin: &Plugin) -> String {
+    if let Some(path) = &plugin.policy.source
+        && let Ok(text) = std::fs::read_to_string(path)
+    {
+        return text;
+    }
+    let l = &plugin.policy.limits;
+    format!(
+        "# No policy file for `{name}`: default deny (no directories, no workspace,\n\
+         # no network, no environment) with the default limits.\n\
+         plugin = \"{name}\"\n\n[limits]\nfuel = {fuel}\nmemory_mib = {mem}\ntimeout_ms = {timeout}\n",
+        name = plugin.name,
+        fuel = l.fuel,
+        mem = l.memory_bytes / (1024 * 1024),
+        timeout = l.timeout.as_millis(),
+    )
+}

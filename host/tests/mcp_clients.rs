@@ -1,0 +1,591 @@
+//! The MCP server driven by independent, official clients, over HTTP and
+//! over stdio: the Python SDK (`mcp` 2.3.0, modes 2026-07-28 and legacy),
+//! the TypeScript SDK v2 (`@modelcontextprotocol/client`, auto negotiation)
+//! and the legacy TypeScript SDK v1 (`@modelcontextprotocol/sdk`).
+//!
+//! Each client runs the same scenario (tests/mcp/py_client.py,
+//! tests/mcp/ts_client.mjs) against the real `bioai` binary and prints what
+//! it saw; the judging happens here. `cargo xtask test` installs the clients
+//! (target/pyref, tests/mcp/node_modules) and builds the plugins.
+//!
+//! These tests live beside the binary (not in tests/) because they run it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
+}
+
+fn need(path: &Path) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo xtask test` (it installs the MCP clients and builds the plugins)",
+        path.display()
+    );
+    path.to_path_buf()
+}
+
+fn python() -> PathBuf {
+    need(&root().join("target/pyref/bin/python"))
+}
+
+fn node() -> PathBuf {
+    need(&root().join("tests/mcp/node_modules/.bin/node"))
+}
+
+/// The server's arguments: the shipped plugins plus the test plugins
+/// (`bench` for progress, `hostile` for a call that never ends).
+fn server_args(data_dir: &Path) -> Vec<String> {
+    need(&root().join("target/plugins/seq.wasm"));
+    need(&root().join("target/test-plugins/bench.wasm"));
+    vec![
+        "--plugins".into(),
+        root().join("target/test-plugins").display().to_string(),
+        "--policies".into(),
+        root().join("tests/mcp/policies").display().to_string(),
+        "--data-dir".into(),
+        data_dir.display().to_string(),
+    ]
+}
+
+/// A running `bioai serve` on a free loopback port.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(data_dir: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bioai"))
+            .args(server_args(data_dir))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("BIOAI_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start bioai serve");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent && let Some(at) = line.find("serving MCP at ") {
+                    let url: String = line[at + "serving MCP at ".len()..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != ';')
+                        .collect();
+                    let _ = tx.send(url);
+                    sent = true;
+                }
+                eprintln!("[bioai] {line}");
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("bioai serve printed its address");
+        Server { child, url }
+    }
+
+    /// CPU time (user + system) the server process has used so far.
+    fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("read /proc/<pid>/stat");
+        // Fields after the parenthesised command name; utime and stime are
+        // fields 14 and 15 (1-based), in clock ticks.
+        let after = &stat[stat.rfind(')').expect("stat has a command name") + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // /proc reports in USER_HZ, which Linux fixes at 100 for user space.
+        Duration::from_millis(ticks * 10)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a client and parses the JSON report it prints.
+fn run_client(mut cmd: Command) -> Value {
+    let started = Instant::now();
+    let out = cmd.output().expect("start the client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "client failed after {:?}: {}\nstdout: {stdout}\nstderr: {stderr}",
+        started.elapsed(),
+        out.status
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("client report is not JSON ({e}): {stdout}\nstderr: {stderr}"))
+}
+
+fn python_client(mode: &str, transport: &[String]) -> Value {
+    let mut cmd = Command::new(python());
+    cmd.arg(root().join("tests/mcp/py_client.py"))
+        .args(["--mode", mode])
+        .args(transport);
+    run_client(cmd)
+}
+
+fn ts_client(sdk: &str, transport: &[String]) -> Value {
+    let mut cmd = Command::new(node());
+    cmd.current_dir(root().join("tests/mcp"))
+        .arg("ts_client.mjs")
+        .args(["--sdk", sdk])
+        .args(transport);
+    run_client(cmd)
+}
+
+fn stdio_transport(data_dir: &Path) -> Vec<String> {
+    let mut t = vec![
+        "--stdio".to_string(),
+        env!("CARGO_BIN_EXE_bioai").to_string(),
+    ];
+    t.extend(server_args(data_dir));
+    t.push("stdio".into());
+    t
+}
+
+/// What every client must have seen.
+fn judge(who: &str, r: &Value) {
+    let tools = &r["tools"];
+    for name in ["seq.gc_content", "bench.steps", "hostile.spin"] {
+        assert!(
+            tools.get(name).is_some(),
+            "{who}: tools/list lacks {name}: {tools}"
+        );
+    }
+    let gc = &tools["seq.gc_content"];
+    assert_eq!(gc["has_input_schema"], true, "{who}: {gc}");
+    assert_eq!(gc["has_output_schema"], true, "{who}: {gc}");
+    assert!(
+        !gc["description"].as_str().unwrap_or_default().is_empty(),
+        "{who}: no description: {gc}"
+    );
+
+    // A structured result: GGCCAT is 4/6 GC.
+    let s = &r["structured"];
+    assert_eq!(s["is_error"], false, "{who}: {s}");
+    let value = s["structured"]["value"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{who}: no structured value: {s}"));
+    assert!((value - 4.0 / 6.0).abs() < 1e-9, "{who}: gc = {value}");
+    assert!(
+        s["text"].as_str().unwrap_or_default().contains("0.666"),
+        "{who}: text rendering lacks the value: {s}"
+    );
+    let meters = &s["meta"]["io.bioaisaas/meters"];
+    assert!(
+        meters["fuel"].as_u64().unwrap_or(0) > 0,
+        "{who}: no fuel meter: {s}"
+    );
+    assert!(
+        meters["peak_memory_bytes"].as_u64().unwrap_or(0) > 0,
+        "{who}: no memory meter: {s}"
+    );
+    assert!(meters.get("wall_us").is_some(), "{who}: no wall meter: {s}");
+
+    // A bad argument names the field.
+    let bad = &r["bad_argument"];
+    assert_eq!(bad["is_error"], true, "{who}: {bad}");
+    assert!(
+        bad["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("sequence"),
+        "{who}: the error does not name the field: {bad}"
+    );
+
+    // A tool's own error is a result with isError and a useful message.
+    let failed = &r["tool_error"];
+    assert_eq!(failed["is_error"], true, "{who}: {failed}");
+    assert!(
+        failed["text"].as_str().unwrap_or_default().len() > 10,
+        "{who}: no useful message: {failed}"
+    );
+
+    // Progress reports arrive, increasing.
+    let p = &r["progress"];
+    assert_eq!(p["is_error"], false, "{who}: {p}");
+    let notes = p["notifications"].as_array().cloned().unwrap_or_default();
+    assert!(
+        notes.len() >= 3,
+        "{who}: expected progress notifications: {p}"
+    );
+    let values: Vec<f64> = notes
+        .iter()
+        .filter_map(|n| n["progress"].as_f64())
+        .collect();
+    assert!(
+        values.windows(2).all(|w| w[0] <= w[1]),
+        "{who}: progress not increasing: {values:?}"
+    );
+
+    // A cancelled call comes back as cancelled, and the connection still works.
+    let c = &r["cancel"];
+    assert_eq!(
+        c["cancelled"], true,
+        "{who}: the endless call was not cancelled: {c}"
+    );
+    let after = &r["after_cancel"];
+    assert_eq!(after["is_error"], false, "{who}: {after}");
+    assert_eq!(after["structured"]["value"], 0.0, "{who}: {after}");
+}
+
+/// After the client cancelled `hostile.spin` (an endless loop), the server
+/// must not keep burning CPU on it.
+fn assert_idle(server: &Server, who: &str) {
+    std::thread::sleep(Duration::from_millis(300));
+    let before = server.cpu_time();
+    std::thread::sleep(Duration::from_millis(1500));
+    let used = server.cpu_time() - before;
+    assert!(
+        used < Duration::from_millis(400),
+        "{who}: the server used {used:?} of CPU in 1.5 s after the client cancelled: the component was not interrupted"
+    );
+}
+
+#[test]
+fn python_sdk_over_http_in_both_eras() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    for mode in ["2026-07-28", "legacy"] {
+        let who = format!("python mcp ({mode}, http)");
+        let r = python_client(mode, &["--url".into(), server.url.clone()]);
+        judge(&who, &r);
+        assert_idle(&server, &who);
+    }
+}
+
+#[test]
+fn python_sdk_over_stdio_in_both_eras() {
+    let data = tempfile::tempdir().unwrap();
+    for mode in ["2026-07-28", "legacy"] {
+        let who = format!("python mcp ({mode}, stdio)");
+        let r = python_client(mode, &stdio_transport(data.path()));
+        judge(&who, &r);
+    }
+}
+
+#[test]
+fn typescript_sdks_over_http() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    for sdk in ["v2", "v1"] {
+        let who = format!("typescript {sdk} (http)");
+        let r = ts_client(sdk, &["--url".into(), server.url.clone()]);
+        judge(&who, &r);
+        assert_idle(&server, &who);
+    }
+}
+
+#[test]
+fn typescript_sdks_over_stdio() {
+    let data = tempfile::tempdir().unwrap();
+    for sdk in ["v2", "v1"] {
+        let who = format!("typescript {sdk} (stdio)");
+        let r = ts_client(sdk, &stdio_transport(data.path()));
+        judge(&who, &r);
+    }
+}
+
+/// A raw HTTP/1.1 request on loopback; returns (status, body).
+fn http(
+    url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("url has an authority");
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn foreign_origins_get_403_and_local_pages_pass() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    let headers = |origin: &'static str| {
+        vec![
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/list"),
+            ("origin", origin),
+        ]
+    };
+    let (status, _) = http(
+        &server.url,
+        "POST",
+        "/mcp",
+        &headers("https://evil.example"),
+        list,
+    );
+    assert_eq!(status, 403, "a foreign Origin must be refused");
+    let (status, body) = http(
+        &server.url,
+        "POST",
+        "/mcp",
+        &headers("http://localhost:3000"),
+        list,
+    );
+    assert_eq!(status, 200, "a page on this machine may call: {body}");
+    assert!(body.contains("seq.gc_content"), "{body}");
+}
+
+#[test]
+fn plugins_added_and_removed_at_run_time_change_the_tool_list() {
+    let data = tempfile::tempdir().unwrap();
+    let extra = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bioai"))
+        .arg("--plugins")
+        .arg(extra.path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bioai serve");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("serving MCP at ") {
+                let url: String = line[at + "serving MCP at ".len()..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != ';')
+                    .collect();
+                let _ = tx.send(url);
+            }
+        }
+    });
+    let server = Server {
+        url: rx.recv_timeout(Duration::from_secs(120)).expect("address"),
+        child,
+    };
+    let has_hello = || {
+        let (status, body) = http(&server.url, "GET", "/tools", &[], "");
+        assert_eq!(status, 200, "{body}");
+        body.contains("hello.greet")
+    };
+    let wait_for = |want: bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if has_hello() == want {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "hello.greet present = {} after 20 s, wanted {want}",
+            has_hello()
+        );
+    };
+    assert!(!has_hello());
+    let listener = listen_for_tool_list_changes(&server.url);
+    std::fs::copy(
+        need(&root().join("target/test-plugins/hello.wasm")),
+        extra.path().join("hello.wasm"),
+    )
+    .unwrap();
+    wait_for(true);
+    let notified = listener
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a subscriptions/listen stream got notifications/tools/list_changed");
+    assert!(
+        notified.contains("notifications/tools/list_changed"),
+        "{notified}"
+    );
+    std::fs::remove_file(extra.path().join("hello.wasm")).unwrap();
+    wait_for(false);
+}
+
+/// Opens a 2026-07-28 `subscriptions/listen` stream for tool-list changes;
+/// the receiver gets the first `notifications/tools/list_changed` line.
+fn listen_for_tool_list_changes(url: &str) -> std::sync::mpsc::Receiver<String> {
+    use std::io::Write;
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("url has an authority")
+        .to_string();
+    let body = r#"{"jsonrpc":"2.0","id":7,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    let mut stream = std::net::TcpStream::connect(&authority).expect("connect");
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\n\
+         accept: application/json, text/event-stream\r\nmcp-protocol-version: 2026-07-28\r\n\
+         mcp-method: subscriptions/listen\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Wait for the acknowledgement, so the change below happens after it.
+    let (ack_tx, ack_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if line.contains("notifications/subscriptions/acknowledged") {
+                let _ = ack_tx.send(());
+            }
+            if line.contains("notifications/tools/list_changed") {
+                let _ = tx.send(line);
+                return;
+            }
+        }
+    });
+    ack_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("subscriptions/listen was acknowledged");
+    rx
+}
+
+/// The JSON-RPC message in a response body, plain JSON or SSE `data:` lines.
+fn jsonrpc(body: &str) -> Value {
+    let text = if body.trim_start().starts_with('{') {
+        body.trim().to_string()
+    } else {
+        body.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim)
+            .rfind(|l| l.contains("\"jsonrpc\""))
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Chunked transfer encoding wraps the body in size lines; find the JSON.
+    let start = text.find('{').unwrap_or(0);
+    let end = text.rfind('}').map_or(text.len(), |e| e + 1);
+    serde_json::from_str(&text[start..end]).unwrap_or_else(|e| panic!("not JSON-RPC ({e}): {body}"))
+}
+
+fn modern_request(url: &str, id: u64, method: &str, name: Option<&str>, params: Value) -> Value {
+    let mut params = params;
+    params["_meta"] = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {
+            "extensions": { "io.modelcontextprotocol/tasks": {} }
+        },
+    });
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let mut headers = vec![
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", method),
+    ];
+    if let Some(name) = name {
+        headers.push(("mcp-name", name));
+    }
+    let (status, body) = http(url, "POST", "/mcp", &headers, &body.to_string());
+    assert_eq!(status, 200, "{method}: {body}");
+    jsonrpc(&body)
+}
+
+#[test]
+fn long_calls_run_as_tasks_that_can_be_polled_and_cancelled() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    let url = server.url.as_str();
+    // hostile's test policy allows 600 s, so its calls are long-running.
+    let start = |id: u64, ms: u64| {
+        let r = modern_request(
+            url,
+            id,
+            "tools/call",
+            Some("hostile.sleep_ms"),
+            serde_json::json!({"name": "hostile.sleep_ms", "arguments": {"ms": ms}}),
+        );
+        r["result"]["taskId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected a task: {r}"))
+            .to_string()
+    };
+    let status = |id: u64, task: &str| -> Value {
+        modern_request(
+            url,
+            id,
+            "tasks/get",
+            Some(task),
+            serde_json::json!({"taskId": task}),
+        )["result"]
+            .clone()
+    };
+
+    let quick = start(1, 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let done = loop {
+        let s = status(2, &quick);
+        if s["status"] == "completed" {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "task never completed: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_ne!(done["result"]["isError"], true, "{done}");
+    let wall = done["result"]["_meta"]["io.bioaisaas/meters"]["wall_us"].as_u64();
+    assert!(
+        wall.is_some_and(|w| w >= 200_000),
+        "meters of the task's call: {done}"
+    );
+
+    let slow = start(3, 600_000);
+    std::thread::sleep(Duration::from_millis(200));
+    let r = modern_request(
+        url,
+        4,
+        "tasks/cancel",
+        Some(&slow),
+        serde_json::json!({"taskId": slow}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = status(5, &slow);
+        if s["status"] == "cancelled" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "task was not cancelled: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
