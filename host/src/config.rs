@@ -15,6 +15,17 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The HTTP listen address; loopback by default.
     pub bind: SocketAddr,
+    /// `BIOAI_DATABASE_URL` (`postgres://...` or `sqlite://...`); `None`
+    /// means the embedded SQLite file in the data directory, see
+    /// [`Settings::database_url`].
+    pub database_url: Option<String>,
+    /// Browser origins allowed to call `/mcp` (`BIOAI_ALLOWED_ORIGINS`,
+    /// comma-separated `scheme://host[:port|:*]`); default: pages served
+    /// from this machine. Any other `Origin` gets 403.
+    pub allowed_origins: Vec<String>,
+    /// `Host` header values accepted on `/mcp` (`BIOAI_ALLOWED_HOSTS`,
+    /// comma-separated; DNS-rebinding protection); default: loopback names.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// The default listen address: loopback only.
@@ -45,13 +56,41 @@ impl Settings {
             policy_dirs: vec![root.join("policies")],
             data_dir,
             bind,
+            database_url: std::env::var("BIOAI_DATABASE_URL")
+                .ok()
+                .filter(|u| !u.is_empty()),
+            allowed_origins: list_from_env("BIOAI_ALLOWED_ORIGINS")
+                .unwrap_or_else(crate::mcp::http::default_origins),
+            allowed_hosts: list_from_env("BIOAI_ALLOWED_HOSTS")
+                .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
         }
+    }
+
+    /// The database to use: `BIOAI_DATABASE_URL`, else
+    /// `sqlite://<data_dir>/bioai.db`.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("bioai.db").display()))
     }
 
     /// The compiled-component cache directory.
     pub fn cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache").join("components")
     }
+}
+
+/// A comma-separated list from the environment, if the variable is set.
+fn list_from_env(var: &str) -> Option<Vec<String>> {
+    let value = std::env::var(var).ok()?;
+    Some(
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+    )
 }
 
 /// The source tree this binary was built from if it still exists (so

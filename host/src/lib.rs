@@ -7,12 +7,16 @@
 //! (`bioai-policy`), and the [`registry::ToolOutcome`] carries the structured
 //! result or a classified failure, always with the call's [`runtime::Meters`].
 
+pub mod catalog;
 pub mod config;
 pub mod http;
+pub mod mcp;
 pub mod registry;
 pub mod runtime;
+pub mod sandbox;
 
 pub use bioai_policy as policy;
+pub use bioai_store as store;
 pub use bioai_witjson as witjson;
 
 use std::sync::Arc;
@@ -33,12 +37,29 @@ pub enum StartError {
     /// Plugins failed to load; every failure is listed.
     #[error("plugins failed to load:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Plugins(Vec<LoadError>),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// Opens the database of `settings` and applies pending migrations (refusing
+/// a schema newer than this binary).
+pub async fn open_store(settings: &Settings) -> Result<store::Store, store::StoreError> {
+    let db = store::Store::open(&settings.database_url()).await?;
+    db.migrate().await?;
+    Ok(db)
 }
 
 /// Builds the runtime and registry from settings: loads the policies, then
 /// every plugin of every plugin directory. Any invalid policy or plugin stops
 /// the start, so an operator never runs with a silently missing tool.
+///
+/// The database is opened and migrated first, and a call recorder is
+/// attached: every call through the registry is recorded. A caller that
+/// exits cleanly must call [`Registry::shutdown_recorder`] once it stopped
+/// taking calls, or the records still queued are lost.
 pub async fn start(settings: &Settings) -> Result<Registry, StartError> {
+    let db = open_store(settings).await?;
     let policies = policy::PolicySet::load(&settings.policy_dirs).map_err(StartError::Policies)?;
     let runtime = Arc::new(Runtime::new(&RuntimeConfig {
         cache_dir: Some(settings.cache_dir()),
@@ -57,6 +78,7 @@ pub async fn start(settings: &Settings) -> Result<Registry, StartError> {
         errors.extend(registry.load_dir(dir).await);
     }
     if errors.is_empty() {
+        registry.set_recorder(store::Recorder::spawn(db, store::RecorderConfig::default()));
         Ok(registry)
     } else {
         Err(StartError::Plugins(errors))

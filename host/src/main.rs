@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use bioai::catalog::Catalog;
 use bioai::config::Settings;
+use bioai::mcp::McpServer;
+use bioai::mcp::http::McpHttpConfig;
 use bioai::policy::{Policy, PolicySet};
 use bioai::registry::{CallContext, Registry};
 use bioai::runtime::{Runtime, RuntimeConfig};
@@ -43,6 +46,9 @@ enum Command {
         #[arg(long)]
         bind: Option<std::net::SocketAddr>,
     },
+    /// Speak MCP over stdin/stdout (for desktop clients that start the server
+    /// themselves); logs go to stderr.
+    Stdio,
     /// Call one tool and print its result and meters as JSON.
     Call {
         /// The tool, e.g. `seq.gc_content`.
@@ -57,6 +63,17 @@ enum Command {
     /// Policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The database [env: BIOAI_DATABASE_URL] [default: sqlite://<data-dir>/bioai.db].
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Apply pending migrations (the host also does this at start-up).
+    Migrate,
+    /// Print the applied and pending migrations and the row counts.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -108,6 +125,7 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 
@@ -125,31 +143,88 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let settings = settings(&cli.dirs);
     match cli.command {
         Command::Serve { bind } => serve(settings, bind).await,
+        Command::Stdio => stdio(settings).await,
         Command::Call { tool, args } => call(settings, &tool, &args).await,
         Command::Plugin(PluginCommand::List) => list(settings).await,
         Command::Plugin(PluginCommand::Inspect { file }) => inspect(settings, &file).await,
         Command::Policy(PolicyCommand::Check { dirs }) => Ok(check_policies(&dirs)),
+        Command::Db(command) => db(settings, command).await,
     }
 }
 
 async fn serve(settings: Settings, bind: Option<std::net::SocketAddr>) -> Result<ExitCode> {
-    let registry = Arc::new(bioai::start(&settings).await?);
+    let catalog = Catalog::new(bioai::start(&settings).await?, &settings);
     let addr = bind.unwrap_or(settings.bind);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!(
             "cannot listen on {addr} (is another server running there? choose another with --bind)"
         )
     })?;
+    let addr = listener.local_addr().unwrap_or(addr);
+    let registry = catalog.registry();
     tracing::info!(
         %addr,
         plugins = registry.plugins().count(),
         tools = registry.tools().count(),
-        "serving; GET /healthz, GET /tools"
+        "serving MCP at http://{addr}/mcp; GET /healthz, GET /tools; \
+         plugins reload on change or on SIGHUP"
     );
-    axum::serve(listener, bioai::http::app(registry))
-        .with_graceful_shutdown(shutdown_signal())
+    drop(registry);
+    let watcher = tokio::spawn(catalog.clone().watch(WATCH_INTERVAL));
+    let reloader = tokio::spawn(reload_on_hangup(catalog.clone()));
+    let recorder = catalog.registry().recorder().cloned();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mcp = McpHttpConfig::from_settings(&settings, shutdown.clone());
+    let stop = shutdown.clone();
+    axum::serve(listener, bioai::http::app(catalog, &mcp))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Ends open SSE streams so the graceful shutdown can finish.
+            stop.cancel();
+        })
         .await
         .context("the HTTP server failed")?;
+    watcher.abort();
+    reloader.abort();
+    // No more calls: write every queued call record before exiting.
+    if let Some(recorder) = recorder {
+        recorder.shutdown().await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How often the plugin and policy directories are checked for changes.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reloads the plugins on SIGHUP: the operator's explicit reload command.
+async fn reload_on_hangup(catalog: Arc<Catalog>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match catalog.reload().await {
+                Ok(tools) => tracing::info!(tools, "reloaded on SIGHUP"),
+                Err(e) => {
+                    tracing::error!("reload on SIGHUP failed; keeping the previous plugins: {e}")
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = catalog;
+    }
+}
+
+async fn stdio(settings: Settings) -> Result<ExitCode> {
+    let catalog = Catalog::new(bioai::start(&settings).await?, &settings);
+    let watcher = tokio::spawn(catalog.clone().watch(WATCH_INTERVAL));
+    bioai::mcp::stdio::serve(McpServer::new(catalog.clone())).await?;
+    watcher.abort();
+    catalog.registry().shutdown_recorder().await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -177,6 +252,7 @@ async fn call(settings: Settings, tool: &str, args: &str) -> Result<ExitCode> {
         .with_context(|| format!("the arguments are not valid JSON: {args}"))?;
     let registry = bioai::start(&settings).await?;
     let outcome = registry.call(tool, &args, CallContext::default()).await?;
+    registry.shutdown_recorder().await?;
     let ok = outcome.result.is_ok();
     let report = json!({
         "tool": outcome.tool,
@@ -190,6 +266,40 @@ async fn call(settings: Settings, tool: &str, args: &str) -> Result<ExitCode> {
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn db(settings: Settings, command: DbCommand) -> Result<ExitCode> {
+    let url = settings.database_url();
+    let db = bioai::store::Store::open(&url).await?;
+    if let DbCommand::Migrate = command {
+        db.migrate().await?;
+    }
+    let status = db.status().await?;
+    let counts = if status.unknown.is_empty() && status.pending.is_empty() {
+        Some(db.counts().await?)
+    } else {
+        None
+    };
+    let report = json!({
+        "database": bioai::store::redact(&url),
+        "backend": status.backend,
+        "up_to_date": status.up_to_date(),
+        "applied": status.applied,
+        "pending": status.pending,
+        "unknown_newer": status.unknown,
+        "counts": counts,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    db.close().await;
+    Ok(if status.unknown.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "error: the database has migrations {:?} that this bioai does not know; run a newer bioai",
+            status.unknown
+        );
         ExitCode::from(1)
     })
 }

@@ -19,7 +19,8 @@ use wasmtime::component::ComponentExportIndex;
 use wit_parser::{Function, Resolve, WorldItem};
 
 use crate::runtime::{
-    CallSpec, Captured, Failure, Meters, PluginInfo, Program, ProgressSink, Runtime, RuntimeError,
+    CallSpec, Captured, Failure, LogSink, Meters, PluginInfo, Program, ProgressSink, Runtime,
+    RuntimeError,
 };
 
 /// The export name of our metadata interface, which is not a tool.
@@ -128,8 +129,13 @@ pub struct Tool {
     pub description: String,
     /// JSON Schema of the arguments.
     pub input_schema: Value,
-    /// JSON Schema of the structured result.
+    /// JSON Schema of the structured result; `None` for tools that return
+    /// rich content or nothing.
     pub output_schema: Option<Value>,
+    /// The tool returns `list<block>` of `bioai:plugin/content`: its result
+    /// is content for the client to render (text, images, audio, embedded
+    /// resources), not structured data.
+    pub returns_content: bool,
     /// Behaviour hints.
     pub annotations: ToolAnnotations,
     /// The plugin providing it.
@@ -184,6 +190,14 @@ pub struct CallContext {
     pub cancel: CancellationToken,
     /// Receives progress reports.
     pub progress: Option<ProgressSink>,
+    /// Receives the plugin's log records (they go to the host log anyway).
+    pub log: Option<LogSink>,
+    /// The tenant the call is billed to; `None` for an operator's own call.
+    pub user_id: Option<bioai_store::Uuid>,
+    /// The tenant's project, if any.
+    pub project_id: Option<bioai_store::Uuid>,
+    /// The agent run the call belongs to; `None` for a direct tools/call.
+    pub run_id: Option<bioai_store::Uuid>,
 }
 
 /// The result of a tool call.
@@ -247,6 +261,7 @@ pub struct Registry {
     policies: PolicySet,
     plugins: BTreeMap<String, Arc<Plugin>>,
     tools: BTreeMap<String, (Arc<Plugin>, Tool)>,
+    recorder: Option<bioai_store::Recorder>,
 }
 
 impl Registry {
@@ -257,6 +272,28 @@ impl Registry {
             policies,
             plugins: BTreeMap::new(),
             tools: BTreeMap::new(),
+            recorder: None,
+        }
+    }
+
+    /// Records every call from now on (`tool_calls` row and usage events),
+    /// successful, failed or cancelled, through `recorder`.
+    pub fn set_recorder(&mut self, recorder: bioai_store::Recorder) {
+        self.recorder = Some(recorder);
+    }
+
+    /// The call recorder, if one is attached.
+    pub fn recorder(&self) -> Option<&bioai_store::Recorder> {
+        self.recorder.as_ref()
+    }
+
+    /// Writes every call record queued so far and stops recording. A server
+    /// must call this on a clean shutdown, after it stopped taking calls, or
+    /// the records still queued are lost with the process.
+    pub async fn shutdown_recorder(&self) -> Result<(), bioai_store::RecorderError> {
+        match &self.recorder {
+            Some(r) => r.shutdown().await,
+            None => Ok(()),
         }
     }
 
@@ -336,7 +373,12 @@ impl Registry {
         self.tools.values().map(|(_, t)| t)
     }
 
-    /// One tool by name.
+    /// A loaded plugin by name.
+    pub fn plugin(&self, name: &str) -> Option<&Arc<Plugin>> {
+        self.plugins.get(name)
+    }
+
+    /// The tool called `name`, if loaded.
     pub fn tool(&self, name: &str) -> Option<&Tool> {
         self.tools.get(name).map(|(_, t)| t)
     }
@@ -351,7 +393,26 @@ impl Registry {
         let Some((plugin, tool)) = self.tools.get(name) else {
             return Err(self.unknown(name));
         };
-        Ok(call_tool(&self.runtime, plugin, tool, args, ctx).await)
+        let Some(recorder) = &self.recorder else {
+            return Ok(call_tool(&self.runtime, plugin, tool, args, ctx).await);
+        };
+        let ids = (ctx.user_id, ctx.project_id, ctx.run_id);
+        let started_at = bioai_store::Utc::now();
+        let outcome = call_tool(&self.runtime, plugin, tool, args, ctx).await;
+        // Queued, not written: the recorder batches writes in the background.
+        if let Err(e) = recorder
+            .record(call_record(&outcome, ids, started_at))
+            .await
+        {
+            let record = match &e {
+                bioai_store::RecorderError::Closed(r) => {
+                    serde_json::to_string(r).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            tracing::error!(%record, "tool call not recorded: {e}");
+        }
+        Ok(outcome)
     }
 
     fn unknown(&self, name: &str) -> UnknownTool {
@@ -372,6 +433,43 @@ impl Registry {
             name: name.to_string(),
             hint,
         }
+    }
+}
+
+/// The record of a finished call: its `tool_calls` row and usage events.
+fn call_record(
+    outcome: &ToolOutcome,
+    (user_id, project_id, run_id): (
+        Option<bioai_store::Uuid>,
+        Option<bioai_store::Uuid>,
+        Option<bioai_store::Uuid>,
+    ),
+    started_at: bioai_store::DateTime<bioai_store::Utc>,
+) -> bioai_store::CallRecord {
+    use bioai_store::CallStatus;
+    let (status, error_class) = match &outcome.result {
+        Ok(_) => (CallStatus::Ok, None),
+        Err(f) if f.class() == "cancelled" => (CallStatus::Cancelled, Some(f.class().to_string())),
+        Err(f) => (CallStatus::Failed, Some(f.class().to_string())),
+    };
+    let m = &outcome.meters;
+    bioai_store::CallRecord {
+        id: bioai_store::Uuid::now_v7(),
+        run_id,
+        user_id,
+        project_id,
+        plugin: outcome.plugin.clone(),
+        tool: outcome.tool.clone(),
+        status,
+        error_class,
+        fuel: m.fuel,
+        peak_memory_bytes: m.peak_memory_bytes,
+        wall_us: u64::try_from(m.wall.as_micros()).unwrap_or(u64::MAX),
+        net_requests: m.net_requests,
+        net_bytes_out: m.net_bytes_out,
+        net_bytes_in: m.net_bytes_in,
+        started_at,
+        finished_at: bioai_store::Utc::now(),
     }
 }
 
@@ -411,6 +509,7 @@ async fn call_tool(
         workspace: ctx.workspace.as_deref(),
         cancel: ctx.cancel,
         progress: ctx.progress,
+        log: ctx.log,
         label: &tool.name,
     };
     let result_count = usize::from(tool.function.result.is_some());
@@ -506,7 +605,7 @@ async fn prepare(
         .clone()
         .or_else(|| info.as_ref().and_then(|i| i.namespace.clone()))
         .unwrap_or_else(|| snake_case(&name));
-    if !valid_namespace(&namespace) {
+    if !namespace.is_empty() && !valid_namespace(&namespace) {
         return Err(LoadError::BadNamespace {
             path: path.to_path_buf(),
             namespace,
@@ -548,6 +647,7 @@ async fn prepare(
                 skipped.push(format!("{export}: not found in the component's exports"));
                 continue;
             };
+            let returns_content = returns_content(&resolve, func);
             let tool_info = info
                 .as_ref()
                 .and_then(|i| i.tools.iter().find(|t| t.name == func.name));
@@ -556,7 +656,11 @@ async fn prepare(
                 .or(info.as_ref().map(|i| &i.annotations))
                 .map(ToolAnnotations::from)
                 .unwrap_or_default();
-            let tool_name = format!("{namespace}.{}", snake_case(&func.name));
+            let tool_name = if namespace.is_empty() {
+                snake_case(&func.name)
+            } else {
+                format!("{namespace}.{}", snake_case(&func.name))
+            };
             if tools.iter().any(|t: &Tool| t.name == tool_name) {
                 return Err(LoadError::ToolClash {
                     path: path.to_path_buf(),
@@ -574,7 +678,12 @@ async fn prepare(
                     .unwrap_or_else(|| format!("`{}` from plugin `{name}`.", func.name)),
                 title: tool_info.and_then(|t| t.title.clone()),
                 input_schema: sig.input_schema(),
-                output_schema: sig.output_schema(),
+                output_schema: if returns_content {
+                    None
+                } else {
+                    sig.output_schema()
+                },
+                returns_content,
                 annotations,
                 plugin: name.clone(),
                 export,
@@ -606,6 +715,43 @@ async fn prepare(
         },
         tools,
     })
+}
+
+/// Whether `func` returns `list<block>` (or `result<list<block>, E>`) with
+/// `block` from our `bioai:plugin/content` interface.
+fn returns_content(resolve: &Resolve, func: &Function) -> bool {
+    use wit_parser::{Type, TypeDefKind, TypeOwner};
+    let is_block_list = |ty: &Type| -> bool {
+        let Type::Id(id) = ty else { return false };
+        let TypeDefKind::List(Type::Id(item)) = &resolve.types[*id].kind else {
+            return false;
+        };
+        // Follow `use`d aliases to the defining interface.
+        let mut item = *item;
+        while let TypeDefKind::Type(Type::Id(next)) = &resolve.types[item].kind {
+            item = *next;
+        }
+        let def = &resolve.types[item];
+        let TypeOwner::Interface(owner) = def.owner else {
+            return false;
+        };
+        let iface = &resolve.interfaces[owner];
+        let in_package = iface.package.is_some_and(|p| {
+            let name = &resolve.packages[p].name;
+            name.namespace == "bioai" && name.name == "plugin"
+        });
+        def.name.as_deref() == Some("block")
+            && iface.name.as_deref() == Some("content")
+            && in_package
+    };
+    match &func.result {
+        Some(ty) if is_block_list(ty) => true,
+        Some(Type::Id(id)) => match &resolve.types[*id].kind {
+            TypeDefKind::Result(r) => r.ok.as_ref().is_some_and(is_block_list),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 fn valid_namespace(ns: &str) -> bool {

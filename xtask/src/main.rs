@@ -8,6 +8,10 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod mcp;
+mod postgres;
+mod python_sandbox;
+
 /// Extra components only the test suite loads, beyond `tests/plugins/*`:
 /// (cargo package, installed file name).
 const EXTRA_TEST_PLUGINS: &[(&str, &str)] = &[("bioai-plugin-template", "hello")];
@@ -54,7 +58,7 @@ commands:
   build    build the release host and every plugin (for packaging and benchmarks)
   run      set up, build, and serve on the embedded default (extra args go to `bioai serve`)
   test     set up, build the plugins, run the whole test suite, clippy and rustfmt checks
-  bench    build in release and print the runtime benchmark figures
+  bench    build in release and print the runtime and MCP load benchmark figures
 ";
 
 fn main() -> Result<()> {
@@ -66,11 +70,13 @@ fn main() -> Result<()> {
         "build" => {
             setup()?;
             build_plugins(&plugins()?, "plugins")?;
+            python_sandbox::build()?;
             cargo(&["build", "--release", "-p", "bioai"])
         }
         "run" => {
             setup()?;
             build_plugins(&plugins()?, "plugins")?;
+            python_sandbox::build()?;
             let mut a = vec!["run", "--release", "-p", "bioai", "--", "serve"];
             a.extend(rest.iter().map(String::as_str));
             cargo(&a)
@@ -82,7 +88,8 @@ fn main() -> Result<()> {
             python_components()?;
             build_plugins(&plugins()?, "plugins")?;
             build_plugins(&test_plugins()?, "test-plugins")?;
-            cargo(&["bench", "-p", "bioai", "--bench", "runtime"])
+            cargo(&["bench", "-p", "bioai", "--bench", "runtime"])?;
+            cargo(&["bench", "-p", "bioai", "--bench", "mcp"])
         }
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
@@ -166,12 +173,21 @@ fn build_plugins(plugins: &[(String, String)], dest: &str) -> Result<()> {
 }
 
 /// Installs the Python reference implementations (Biopython, primer3-py)
-/// that the bio tools' tests compare against, into `target/pyref`. Skipped
-/// when the installed set already matches `tests/bio/requirements.txt`.
+/// that the bio tools' tests compare against, and the MCP Python SDK, into
+/// `target/pyref`. Skipped when the installed set already matches
+/// `tests/bio/requirements.txt` + `tests/mcp/requirements.txt`.
 fn python_references() -> Result<()> {
-    let requirements = root().join("tests/bio/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)
-        .with_context(|| format!("reading {}", requirements.display()))?;
+    // Bio references, and the official MCP Python SDK for the client tests.
+    let files = [
+        root().join("tests/bio/requirements.txt"),
+        root().join("tests/mcp/requirements.txt"),
+    ];
+    let mut wanted = String::new();
+    for f in &files {
+        wanted.push_str(
+            &std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
+        );
+    }
     let venv = root().join("target/pyref");
     let marker = venv.join("installed-requirements.txt");
     if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
@@ -180,9 +196,12 @@ fn python_references() -> Result<()> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     run(Command::new(&python).args(["-m", "venv"]).arg(&venv))
         .context("Python 3 with the venv module is needed for the reference tests")?;
-    run(Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&requirements))?;
+    let mut pip = Command::new(venv.join("bin/pip"));
+    pip.args(["install", "--quiet", "--disable-pip-version-check"]);
+    for f in &files {
+        pip.arg("-r").arg(f);
+    }
+    run(&mut pip)?;
     std::fs::write(&marker, wanted)?;
     Ok(())
 }
@@ -231,9 +250,13 @@ fn python_components() -> Result<()> {
 fn test() -> Result<()> {
     setup()?;
     python_references()?;
+    mcp::node_clients()?;
     python_components()?;
     build_plugins(&plugins()?, "plugins")?;
     build_plugins(&test_plugins()?, "test-plugins")?;
+    python_sandbox::build()?;
+    python_sandbox::system_packages()?;
+    postgres::prepare(&root())?;
     cargo(&["fmt", "--all", "--", "--check"])
         .context("formatting differs: run `cargo fmt --all`")?;
     let (passed, failed, ignored) = cargo_test(&["test", "--workspace", "--all-targets"])?;

@@ -12,7 +12,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::bindings::bioai::plugin::{log, progress};
+use super::bindings::bioai::plugin::{content, log, progress};
 use super::failure::Failure;
 use super::limiter::MemoryMeter;
 use super::meters::{Meters, NetCounters};
@@ -22,6 +22,10 @@ use super::{PluginInfo, Program, Runtime, RuntimeError};
 
 /// Receives a call's progress reports: (fraction 0..=1, message).
 pub type ProgressSink = Arc<dyn Fn(f64, String) + Send + Sync>;
+
+/// Receives the guest's log records (level, message, fields), besides the
+/// host's own log: e.g. to forward them to an MCP client.
+pub type LogSink = Arc<dyn Fn(tracing::Level, &str, &[(String, String)]) + Send + Sync>;
 
 /// What a call may use, beyond its arguments.
 pub struct CallSpec<'a> {
@@ -36,6 +40,8 @@ pub struct CallSpec<'a> {
     pub cancel: CancellationToken,
     /// Where the guest's progress reports go, if anyone listens.
     pub progress: Option<ProgressSink>,
+    /// Where the guest's log records go besides the host log, if anywhere.
+    pub log: Option<LogSink>,
     /// A label for the call in logs (e.g. the tool name).
     pub label: &'a str,
 }
@@ -64,6 +70,7 @@ pub struct CallState {
     table: ResourceTable,
     memory: MemoryMeter,
     progress: Option<ProgressSink>,
+    log: Option<LogSink>,
     label: Arc<str>,
 }
 
@@ -86,6 +93,9 @@ impl WasiHttpView for CallState {
     }
 }
 
+/// `content` has only types; nothing to provide.
+impl content::Host for CallState {}
+
 impl log::Host for CallState {
     fn log(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
         // Bound what a guest can push into the host log per record.
@@ -98,6 +108,16 @@ impl log::Host for CallState {
             log::Level::Info => tracing::info!(target: "plugin", plugin, ?fields, "{message}"),
             log::Level::Warn => tracing::warn!(target: "plugin", plugin, ?fields, "{message}"),
             log::Level::Error => tracing::error!(target: "plugin", plugin, ?fields, "{message}"),
+        }
+        if let Some(sink) = &self.log {
+            let level = match level {
+                log::Level::Trace => tracing::Level::TRACE,
+                log::Level::Debug => tracing::Level::DEBUG,
+                log::Level::Info => tracing::Level::INFO,
+                log::Level::Warn => tracing::Level::WARN,
+                log::Level::Error => tracing::Level::ERROR,
+            };
+            sink(level, &message, &fields);
         }
     }
 }
@@ -188,6 +208,7 @@ fn new_store(
             table: ResourceTable::new(),
             memory: MemoryMeter::new(limits.memory_bytes),
             progress: spec.progress.clone(),
+            log: spec.log.clone(),
             label: spec.label.into(),
         },
     );
@@ -224,7 +245,12 @@ pub(super) async fn run(
     let limits = &spec.policy.limits;
     let deadline = start + limits.timeout;
     let counters = Arc::new(NetCounters::default());
-    let net = NetAccess::new(Arc::new(spec.policy.network.clone()), counters.clone());
+    let net = NetAccess::new(Arc::new(spec.policy.network.clone()), counters.clone()).paced(
+        rt.rate_limiter.clone(),
+        &spec.policy.plugin,
+        spec.env,
+        deadline,
+    );
     let stdout = CapturedOutput::new(limits.max_output_bytes);
     let stderr = CapturedOutput::new(limits.max_output_bytes);
     let finish = |result, meters, denials| Outcome {
@@ -369,6 +395,7 @@ pub(super) async fn describe(
         workspace: None,
         cancel: CancellationToken::new(),
         progress: None,
+        log: None,
         label: program.name(),
     };
     let net = NetAccess::new(Arc::new(policy.network.clone()), Arc::default());

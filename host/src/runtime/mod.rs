@@ -13,6 +13,7 @@ mod limiter;
 mod meters;
 mod net;
 mod output;
+mod ratelimit;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use std::time::Duration;
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-pub use call::{CallSpec, Outcome, ProgressSink};
+pub use call::{CallSpec, LogSink, Outcome, ProgressSink};
 pub use failure::Failure;
 pub use meters::Meters;
 pub use output::Captured;
@@ -166,6 +167,8 @@ pub struct Runtime {
     cache_dir: Option<PathBuf>,
     metered: bool,
     max_memory_bytes: u64,
+    /// Paces rate-limited requests across calls (`network.rate_limits`).
+    rate_limiter: Arc<ratelimit::RateLimiter>,
     _ticker: EpochTicker,
 }
 
@@ -225,6 +228,7 @@ impl Runtime {
             cache_dir: config.cache_dir.clone(),
             metered: config.metered,
             max_memory_bytes: config.max_memory_bytes,
+            rate_limiter: Arc::default(),
             _ticker: ticker,
         })
     }
