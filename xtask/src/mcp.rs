@@ -9,7 +9,11 @@ use anyhow::{Context, Result};
 
 use crate::{root, run};
 
-/// Runs `npm ci` in tests/mcp unless the installed tree matches the lock file.
+/// Installs tests/mcp's locked packages unless the installed tree matches
+/// the lock file. `npm install` (not `npm ci`): a transitive optional
+/// dependency (vite's `napi-windows-process-start-time`) is absent from the
+/// registry, which `npm ci` treats as a lock mismatch; `npm install` skips
+/// it and still installs exactly the locked versions.
 pub fn node_clients() -> Result<()> {
     let dir = root().join("tests/mcp");
     let lock = std::fs::read_to_string(dir.join("package-lock.json"))
@@ -21,7 +25,7 @@ pub fn node_clients() -> Result<()> {
         return Ok(());
     }
     run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(&dir))
     .context("npm (Node.js) is needed to install the MCP test clients")?;
     std::fs::write(&marker, lock)?;
