@@ -70,6 +70,10 @@ async fn server() -> std::net::SocketAddr {
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
+    // As `bioai serve` does: no Nagle delay on accepted connections.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         axum::serve(listener, app).await.expect("serve");
     });

@@ -176,6 +176,12 @@ async fn serve(settings: Settings, bind: Option<std::net::SocketAddr>) -> Result
     let shutdown = tokio_util::sync::CancellationToken::new();
     let mcp = McpHttpConfig::from_settings(&settings, shutdown.clone());
     let stop = shutdown.clone();
+    // No Nagle delay: MCP responses are small and latency-bound.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, bioai::http::app(catalog, &mcp))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

@@ -56,6 +56,9 @@ pub fn service(
     let mut http = StreamableHttpServerConfig::default()
         .with_allowed_origins(config.allowed_origins.clone())
         .enforce_origin_validation()
+        // A plain JSON response when the call sends no notifications first
+        // (cheaper than an SSE stream); rmcp falls back to SSE otherwise.
+        .with_json_response(true)
         .with_max_request_body_bytes(config.max_request_bytes)
         .with_cancellation_token(config.shutdown.child_token());
     http = if config.allowed_hosts.is_empty() {
