@@ -45,6 +45,10 @@ pub struct RecorderConfig {
     pub capacity: usize,
     /// The most records written in one transaction.
     pub batch_size: usize,
+    /// How long the first record of a batch waits for more before the batch
+    /// is written: at low call rates this turns one transaction per call
+    /// into one per interval, keeping database work off the calls' CPU.
+    pub linger: Duration,
     /// How long shutdown keeps retrying an unreachable database.
     pub shutdown_timeout: Duration,
 }
@@ -54,6 +58,7 @@ impl Default for RecorderConfig {
         Self {
             capacity: 65_536,
             batch_size: 1_000,
+            linger: Duration::from_millis(50),
             shutdown_timeout: Duration::from_secs(30),
         }
     }
@@ -241,11 +246,14 @@ impl Worker {
                 Msg::Record(r) => batch.push(*r),
                 Msg::Shutdown(done) => shutdown = Some(done),
             }
+            let linger_until = tokio::time::Instant::now() + self.config.linger;
             while shutdown.is_none() && batch.len() < self.config.batch_size {
-                match rx.try_recv() {
-                    Ok(Msg::Record(r)) => batch.push(*r),
-                    Ok(Msg::Shutdown(done)) => shutdown = Some(done),
-                    Err(_) => break,
+                match tokio::time::timeout_at(linger_until, rx.recv()).await {
+                    Ok(Some(Msg::Record(r))) => batch.push(*r),
+                    Ok(Some(Msg::Shutdown(done))) => shutdown = Some(done),
+                    // Every sender dropped: the outer loop writes and returns.
+                    Ok(None) => break,
+                    Err(_elapsed) => break,
                 }
             }
             if let Some(done) = shutdown {

@@ -456,6 +456,7 @@ async fn recorder_shutdown_loses_nothing(f: &Fixture) {
         RecorderConfig {
             capacity: 64,
             batch_size: 200,
+            linger: Duration::from_millis(5),
             shutdown_timeout: Duration::from_secs(30),
         },
     );
