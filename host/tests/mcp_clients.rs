@@ -10,28 +10,16 @@
 //!
 //! These tests live beside the binary (not in tests/) because they run it.
 
+mod common;
+
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{Server, need, root};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf()
-}
-
-fn need(path: &Path) -> PathBuf {
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo xtask test` (it installs the MCP clients and builds the plugins)",
-        path.display()
-    );
-    path.to_path_buf()
-}
 
 fn python() -> PathBuf {
     need(&root().join("target/pyref/bin/python"))
@@ -43,76 +31,21 @@ fn node() -> PathBuf {
 
 /// The server's arguments: the shipped plugins plus the test plugins
 /// (`bench` for progress, `hostile` for a call that never ends).
-fn server_args(data_dir: &Path) -> Vec<String> {
+fn server_args(data_dir: &Path) -> Vec<OsString> {
     need(&root().join("target/plugins/seq.wasm"));
     need(&root().join("target/test-plugins/bench.wasm"));
     vec![
         "--plugins".into(),
-        root().join("target/test-plugins").display().to_string(),
+        root().join("target/test-plugins").into(),
         "--policies".into(),
-        root().join("tests/mcp/policies").display().to_string(),
+        root().join("tests/mcp/policies").into(),
         "--data-dir".into(),
-        data_dir.display().to_string(),
+        data_dir.into(),
     ]
 }
 
-/// A running `bioai serve` on a free loopback port.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bioai"))
-            .args(server_args(data_dir))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env("BIOAI_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start bioai serve");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent && let Some(at) = line.find("serving MCP at ") {
-                    let url: String = line[at + "serving MCP at ".len()..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace() && *c != ';')
-                        .collect();
-                    let _ = tx.send(url);
-                    sent = true;
-                }
-                eprintln!("[bioai] {line}");
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("bioai serve printed its address");
-        Server { child, url }
-    }
-
-    /// CPU time (user + system) the server process has used so far.
-    fn cpu_time(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .expect("read /proc/<pid>/stat");
-        // Fields after the parenthesised command name; utime and stime are
-        // fields 14 and 15 (1-based), in clock ticks.
-        let after = &stat[stat.rfind(')').expect("stat has a command name") + 2..];
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        // /proc reports in USER_HZ, which Linux fixes at 100 for user space.
-        Duration::from_millis(ticks * 10)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn serve(data_dir: &Path) -> Server {
+    Server::start(&server_args(data_dir))
 }
 
 /// Runs a client and parses the JSON report it prints.
@@ -154,7 +87,11 @@ fn stdio_transport(data_dir: &Path) -> Vec<String> {
         "--stdio".to_string(),
         env!("CARGO_BIN_EXE_bioai").to_string(),
     ];
-    t.extend(server_args(data_dir));
+    t.extend(
+        server_args(data_dir)
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned()),
+    );
     t.push("stdio".into());
     t
 }
@@ -261,7 +198,7 @@ fn assert_idle(server: &Server, who: &str) {
 #[test]
 fn python_sdk_over_http_in_both_eras() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path());
+    let server = serve(data.path());
     for mode in ["2026-07-28", "legacy"] {
         let who = format!("python mcp ({mode}, http)");
         let r = python_client(mode, &["--url".into(), server.url.clone()]);
@@ -283,7 +220,7 @@ fn python_sdk_over_stdio_in_both_eras() {
 #[test]
 fn typescript_sdks_over_http() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path());
+    let server = serve(data.path());
     for sdk in ["v2", "v1"] {
         let who = format!("typescript {sdk} (http)");
         let r = ts_client(sdk, &["--url".into(), server.url.clone()]);
@@ -344,7 +281,7 @@ fn http(
 #[test]
 fn foreign_origins_get_403_and_local_pages_pass() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path());
+    let server = serve(data.path());
     let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
     let headers = |origin: &'static str| {
         vec![
@@ -378,33 +315,12 @@ fn foreign_origins_get_403_and_local_pages_pass() {
 fn plugins_added_and_removed_at_run_time_change_the_tool_list() {
     let data = tempfile::tempdir().unwrap();
     let extra = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bioai"))
-        .arg("--plugins")
-        .arg(extra.path())
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bioai serve");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("serving MCP at ") {
-                let url: String = line[at + "serving MCP at ".len()..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != ';')
-                    .collect();
-                let _ = tx.send(url);
-            }
-        }
-    });
-    let server = Server {
-        url: rx.recv_timeout(Duration::from_secs(120)).expect("address"),
-        child,
-    };
+    let server = Server::start(&[
+        "--plugins".into(),
+        extra.path().into(),
+        "--data-dir".into(),
+        data.path().into(),
+    ]);
     let has_hello = || {
         let (status, body) = http(&server.url, "GET", "/tools", &[], "");
         assert_eq!(status, 200, "{body}");
@@ -525,7 +441,7 @@ fn modern_request(url: &str, id: u64, method: &str, name: Option<&str>, params: 
 #[test]
 fn long_calls_run_as_tasks_that_can_be_polled_and_cancelled() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path());
+    let server = serve(data.path());
     let url = server.url.as_str();
     // hostile's test policy allows 600 s, so its calls are long-running.
     let start = |id: u64, ms: u64| {

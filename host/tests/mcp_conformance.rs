@@ -11,12 +11,13 @@
 //! not have yet: they are reported, and listed in
 //! the README's MCP section as not supported.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod common;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{Server, need, root};
 use serde_json::Value;
 
 /// Scenarios that must pass, per spec version.
@@ -39,72 +40,24 @@ const SUPPORTED: &[&str] = &[
     "dns-rebinding-protection",
 ];
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf()
-}
-
-fn need(path: PathBuf) -> PathBuf {
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo xtask test` (it installs the conformance suite and builds the fixture plugin)",
-        path.display()
-    );
-    path
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `bioai serve` with only the fixture plugin added to the shipped ones.
-fn start_server(plugins: &Path, data: &Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bioai"))
-        .arg("--plugins")
-        .arg(plugins)
-        .arg("--policies")
-        .arg(root().join("tests/mcp/conformance-policies"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bioai serve");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(at) = line.find("serving MCP at ") {
-                let url: String = line[at + "serving MCP at ".len()..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != ';')
-                    .collect();
-                let _ = tx.send(url);
-                sent = true;
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("bioai serve printed its address");
-    (Server(child), url)
+fn start_server(plugins: &Path, data: &Path) -> Server {
+    Server::start(&[
+        "--plugins".into(),
+        plugins.into(),
+        "--policies".into(),
+        root().join("tests/mcp/conformance-policies").into(),
+        "--data-dir".into(),
+        data.into(),
+    ])
 }
 
 /// Runs the suite for one spec version; returns scenario -> failed checks.
 fn run_suite(url: &str, version: &str) -> BTreeMap<String, Vec<String>> {
     let out = tempfile::tempdir().unwrap();
     let mcp = root().join("tests/mcp");
-    let status = Command::new(need(mcp.join("node_modules/.bin/node")))
-        .arg(need(mcp.join(
+    let status = Command::new(need(&mcp.join("node_modules/.bin/node")))
+        .arg(need(&mcp.join(
             "node_modules/@modelcontextprotocol/conformance/dist/index.js",
         )))
         .args(["server", "--url", url, "--spec-version", version, "-o"])
@@ -167,13 +120,13 @@ fn strip_timestamp(dir: &str) -> String {
 fn check_version(version: &str) {
     let plugins = tempfile::tempdir().unwrap();
     std::fs::copy(
-        need(root().join("target/test-plugins/conformance.wasm")),
+        need(&root().join("target/test-plugins/conformance.wasm")),
         plugins.path().join("conformance.wasm"),
     )
     .unwrap();
     let data = tempfile::tempdir().unwrap();
-    let (_server, url) = start_server(plugins.path(), data.path());
-    let results = run_suite(&url, version);
+    let server = start_server(plugins.path(), data.path());
+    let results = run_suite(&server.url, version);
     assert!(
         !results.is_empty(),
         "the conformance suite produced no results"
