@@ -415,11 +415,22 @@ impl ServerHandler for McpServer {
         changes.mark_unchanged();
         let peer = context.peer.clone();
         tokio::spawn(async move {
-            while changes.changed().await.is_ok() {
-                if peer.notify_tool_list_changed().await.is_err() {
-                    break;
+            // Also wake now and then to notice a session that has ended.
+            let mut check = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                tokio::select! {
+                    changed = changes.changed() => {
+                        if changed.is_err() || peer.notify_tool_list_changed().await.is_err() {
+                            break;
+                        }
+                        let _ = peer.notify_resource_list_changed().await;
+                    }
+                    _ = check.tick() => {
+                        if peer.is_transport_closed() {
+                            break;
+                        }
+                    }
                 }
-                let _ = peer.notify_resource_list_changed().await;
             }
         });
     }
