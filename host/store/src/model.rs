@@ -201,8 +201,8 @@ pub(crate) fn clamp_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A stored `tool_calls` row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A stored `tool_calls` row (read by column name on either backend).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ToolCallRow {
     /// The call's id.
     pub id: Uuid,

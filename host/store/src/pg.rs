@@ -19,6 +19,7 @@
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use sqlx::FromRow;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -349,26 +350,7 @@ pub(crate) async fn tool_calls(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ToolCallRow {
-                id: r.try_get("id")?,
-                run_id: r.try_get("run_id")?,
-                user_id: r.try_get("user_id")?,
-                project_id: r.try_get("project_id")?,
-                plugin: r.try_get("plugin")?,
-                tool: r.try_get("tool")?,
-                status: r.try_get("status")?,
-                error_class: r.try_get("error_class")?,
-                fuel: r.try_get("fuel")?,
-                peak_memory_bytes: r.try_get("peak_memory_bytes")?,
-                wall_us: r.try_get("wall_us")?,
-                net_requests: r.try_get("net_requests")?,
-                net_bytes_out: r.try_get("net_bytes_out")?,
-                net_bytes_in: r.try_get("net_bytes_in")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| Ok(ToolCallRow::from_row(r)?)).collect()
 }
 
 pub(crate) async fn usage_events(

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::Value;
+use sqlx::FromRow;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -338,26 +339,7 @@ pub(crate) async fn tool_calls(
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ToolCallRow {
-                id: r.try_get("id")?,
-                run_id: r.try_get("run_id")?,
-                user_id: r.try_get("user_id")?,
-                project_id: r.try_get("project_id")?,
-                plugin: r.try_get("plugin")?,
-                tool: r.try_get("tool")?,
-                status: r.try_get("status")?,
-                error_class: r.try_get("error_class")?,
-                fuel: r.try_get("fuel")?,
-                peak_memory_bytes: r.try_get("peak_memory_bytes")?,
-                wall_us: r.try_get("wall_us")?,
-                net_requests: r.try_get("net_requests")?,
-                net_bytes_out: r.try_get("net_bytes_out")?,
-                net_bytes_in: r.try_get("net_bytes_in")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| Ok(ToolCallRow::from_row(r)?)).collect()
 }
 
 pub(crate) async fn usage_events(
