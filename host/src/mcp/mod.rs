@@ -16,6 +16,7 @@ mod resources;
 pub mod stdio;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rmcp::model::{
@@ -51,7 +52,13 @@ pub struct McpServer {
     tasks: Arc<TaskManager>,
     /// The level a 2025-11-25 session asked for with `logging/setLevel`.
     log_level: Arc<parking_lot::Mutex<Option<LoggingLevel>>>,
+    /// MCP tool definitions of the registry snapshot they were made from
+    /// (shared by every session).
+    tool_cache: Arc<parking_lot::Mutex<Option<ToolCache>>>,
 }
+
+/// A registry snapshot and its tools as MCP definitions, by name.
+type ToolCache = (Arc<Registry>, Arc<BTreeMap<String, rmcp::model::Tool>>);
 
 impl McpServer {
     /// A server over `catalog`, with a fresh task table.
@@ -60,7 +67,28 @@ impl McpServer {
             catalog,
             tasks: Arc::new(TaskManager::new()),
             log_level: Arc::default(),
+            tool_cache: Arc::default(),
         }
+    }
+
+    /// The tools as MCP definitions, converted once per registry snapshot
+    /// rather than on every request.
+    fn mcp_tools(&self) -> Arc<BTreeMap<String, rmcp::model::Tool>> {
+        let registry = self.catalog.registry();
+        let mut cache = self.tool_cache.lock();
+        if let Some((of, tools)) = &*cache
+            && Arc::ptr_eq(of, &registry)
+        {
+            return tools.clone();
+        }
+        let tools: Arc<BTreeMap<_, _>> = Arc::new(
+            registry
+                .tools()
+                .map(|t| (t.name.clone(), convert::tool(t)))
+                .collect(),
+        );
+        *cache = Some((registry, tools.clone()));
+        tools
     }
 
     /// The server for a new session or stateless request: the same tools
@@ -250,14 +278,14 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let registry = self.catalog.registry();
         Ok(ListToolsResult::with_all_items(
-            registry.tools().map(convert::tool).collect(),
+            self.mcp_tools().values().cloned().collect(),
         ))
     }
 
     fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
-        self.catalog.registry().tool(name).map(convert::tool)
+        // rmcp asks on every tools/call (header validation): served from the cache.
+        self.mcp_tools().get(name).cloned()
     }
 
     async fn call_tool(
