@@ -74,6 +74,12 @@ impl Catalog {
         let policies =
             crate::policy::PolicySet::load(&self.policy_dirs).map_err(StartError::Policies)?;
         let mut registry = Registry::new(self.runtime.clone(), policies);
+        // The host's own tools stay; plugins cannot take their names.
+        for tool in self.registry().host_tools() {
+            if let Err(e) = registry.add_host_tool(tool.clone()) {
+                return Err(StartError::Plugins(vec![e]));
+            }
+        }
         let mut errors = Vec::new();
         for dir in self.plugin_dirs.iter().filter(|d| d.is_dir()) {
             errors.extend(registry.load_dir(dir).await);

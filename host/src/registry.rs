@@ -140,12 +140,81 @@ pub struct Tool {
     pub annotations: ToolAnnotations,
     /// The plugin providing it.
     pub plugin: String,
-    /// The WIT export it calls, e.g. `bioai:seq/sequence@0.1.0#gc-content`.
+    /// The WIT export it calls, e.g. `bioai:seq/sequence@0.1.0#gc-content`;
+    /// `host` for a tool the host implements itself.
     pub export: String,
     #[serde(skip)]
-    function: Function,
-    #[serde(skip)]
-    index: ComponentExportIndex,
+    export_ref: Option<(Function, ComponentExportIndex)>,
+}
+
+impl Tool {
+    /// The definition of a tool the host implements itself ([`HostTool`]):
+    /// `provider` stands where a plugin name would (e.g. `sandbox`).
+    pub fn host(
+        name: impl Into<String>,
+        provider: impl Into<String>,
+        description: impl Into<String>,
+        input_schema: Value,
+        output_schema: Option<Value>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            title: None,
+            description: description.into(),
+            input_schema,
+            output_schema,
+            returns_content: false,
+            annotations: ToolAnnotations::default(),
+            plugin: provider.into(),
+            export: "host".to_string(),
+            export_ref: None,
+        }
+    }
+}
+
+/// A tool implemented by the host rather than by a plugin component (e.g.
+/// `sandbox.run_python`, whose per-run mounts and native fallback a plain
+/// component call cannot express). It is listed and called like every
+/// other tool, and its calls are recorded the same way.
+pub trait HostTool: Send + Sync + 'static {
+    /// The tool's definition; its `name` must be unique in the registry.
+    fn definition(&self) -> &Tool;
+    /// The policy its calls run under (the MCP layer reads the deadline).
+    fn policy(&self) -> &Arc<Policy>;
+    /// Runs one call. Bad arguments, limits and failures come back in the
+    /// outcome's `result`, with the meters of what ran.
+    fn call<'a>(
+        &'a self,
+        args: &'a Value,
+        ctx: CallContext,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ToolOutcome> + Send + 'a>>;
+    /// A file the tool's results link to (e.g. a sandbox output file), with
+    /// its media type, if `uri` is one of the tool's and exists.
+    fn resource_file(&self, _uri: &str) -> Option<(PathBuf, String)> {
+        None
+    }
+}
+
+/// What a tool name resolves to.
+#[derive(Clone)]
+enum Entry {
+    /// An export of a plugin component.
+    Plugin(Arc<Plugin>, Tool),
+    /// A tool of the host.
+    Host(Arc<dyn HostTool>),
+}
+
+impl Entry {
+    fn tool(&self) -> &Tool {
+        match self {
+            Entry::Plugin(_, t) => t,
+            Entry::Host(h) => h.definition(),
+        }
+    }
+
+    fn provider(&self) -> &str {
+        &self.tool().plugin
+    }
 }
 
 /// A loaded plugin.
@@ -230,6 +299,10 @@ pub enum CallFailure {
         detail: Value,
         /// `denied` when the tool failed after its policy refused a capability.
         class: &'static str,
+        /// A result conforming to the tool's output schema that goes with
+        /// the error (e.g. the sandbox's stdout, traceback and meters when
+        /// the Python code raised), for clients that want the details.
+        partial: Option<Value>,
     },
     /// The call failed in the host's hands (limits, trap, bad arguments...).
     #[error(transparent)]
@@ -260,7 +333,7 @@ pub struct Registry {
     runtime: Arc<Runtime>,
     policies: PolicySet,
     plugins: BTreeMap<String, Arc<Plugin>>,
-    tools: BTreeMap<String, (Arc<Plugin>, Tool)>,
+    tools: BTreeMap<String, Entry>,
     recorder: Option<bioai_store::Recorder>,
 }
 
@@ -342,11 +415,11 @@ impl Registry {
         }
         let (plugin, tools) = plugin.into_parts();
         for tool in &tools {
-            if let Some((other, _)) = self.tools.get(&tool.name) {
+            if let Some(other) = self.tools.get(&tool.name) {
                 return Err(LoadError::ToolClash {
                     path: path.to_path_buf(),
                     tool: tool.name.clone(),
-                    other: other.name.clone(),
+                    other: other.provider().to_string(),
                 });
             }
         }
@@ -357,7 +430,8 @@ impl Registry {
             "loaded plugin"
         );
         for tool in tools {
-            self.tools.insert(tool.name.clone(), (plugin.clone(), tool));
+            self.tools
+                .insert(tool.name.clone(), Entry::Plugin(plugin.clone(), tool));
         }
         self.plugins.insert(plugin.name.clone(), plugin.clone());
         Ok(plugin)
@@ -368,9 +442,40 @@ impl Registry {
         self.plugins.values()
     }
 
+    /// Adds a tool the host implements. Fails if a tool of that name exists.
+    pub fn add_host_tool(&mut self, tool: Arc<dyn HostTool>) -> Result<(), LoadError> {
+        let name = tool.definition().name.clone();
+        if let Some(other) = self.tools.get(&name) {
+            return Err(LoadError::ToolClash {
+                path: PathBuf::from(format!("host tool {name}")),
+                tool: name,
+                other: other.provider().to_string(),
+            });
+        }
+        tracing::info!(tool = %name, "host tool available");
+        self.tools.insert(name, Entry::Host(tool));
+        Ok(())
+    }
+
+    /// The host's own tools, for carrying them over to a reloaded registry.
+    pub fn host_tools(&self) -> impl Iterator<Item = &Arc<dyn HostTool>> {
+        self.tools.values().filter_map(|e| match e {
+            Entry::Host(h) => Some(h),
+            Entry::Plugin(..) => None,
+        })
+    }
+
     /// Every tool, sorted by name.
     pub fn tools(&self) -> impl Iterator<Item = &Tool> {
-        self.tools.values().map(|(_, t)| t)
+        self.tools.values().map(Entry::tool)
+    }
+
+    /// The policy the tool called `name` runs under.
+    pub fn policy_of(&self, name: &str) -> Option<&Arc<Policy>> {
+        match self.tools.get(name)? {
+            Entry::Plugin(p, _) => Some(&p.policy),
+            Entry::Host(h) => Some(h.policy()),
+        }
     }
 
     /// A loaded plugin by name.
@@ -380,7 +485,7 @@ impl Registry {
 
     /// The tool called `name`, if loaded.
     pub fn tool(&self, name: &str) -> Option<&Tool> {
-        self.tools.get(name).map(|(_, t)| t)
+        self.tools.get(name).map(Entry::tool)
     }
 
     /// Calls a tool with JSON arguments.
@@ -390,15 +495,19 @@ impl Registry {
         args: &Value,
         ctx: CallContext,
     ) -> Result<ToolOutcome, UnknownTool> {
-        let Some((plugin, tool)) = self.tools.get(name) else {
+        let Some(entry) = self.tools.get(name) else {
             return Err(self.unknown(name));
         };
+        let run = async |ctx: CallContext| match entry {
+            Entry::Plugin(plugin, tool) => call_tool(&self.runtime, plugin, tool, args, ctx).await,
+            Entry::Host(host) => host.call(args, ctx).await,
+        };
         let Some(recorder) = &self.recorder else {
-            return Ok(call_tool(&self.runtime, plugin, tool, args, ctx).await);
+            return Ok(run(ctx).await);
         };
         let ids = (ctx.user_id, ctx.project_id, ctx.run_id);
         let started_at = bioai_store::Utc::now();
-        let outcome = call_tool(&self.runtime, plugin, tool, args, ctx).await;
+        let outcome = run(ctx).await;
         // Queued, not written: the recorder batches writes in the background.
         if let Err(e) = recorder
             .record(call_record(&outcome, ids, started_at))
@@ -481,10 +590,6 @@ async fn call_tool(
     args: &Value,
     ctx: CallContext,
 ) -> ToolOutcome {
-    let sig = ToolSignature {
-        resolve: &plugin.resolve,
-        func: &tool.function,
-    };
     let mut outcome = ToolOutcome {
         tool: tool.name.clone(),
         plugin: plugin.name.clone(),
@@ -492,6 +597,20 @@ async fn call_tool(
         meters: Meters::default(),
         stdout: Captured::default(),
         stderr: Captured::default(),
+    };
+    let Some((function, index)) = &tool.export_ref else {
+        outcome.result = Err(Failure::Trap {
+            message: format!(
+                "`{}` is not an export of plugin `{}`",
+                tool.name, plugin.name
+            ),
+        }
+        .into());
+        return outcome;
+    };
+    let sig = ToolSignature {
+        resolve: &plugin.resolve,
+        func: function,
     };
     let vals = match sig.args_to_vals(args) {
         Ok(v) => v,
@@ -512,9 +631,9 @@ async fn call_tool(
         log: ctx.log,
         label: &tool.name,
     };
-    let result_count = usize::from(tool.function.result.is_some());
+    let result_count = usize::from(function.result.is_some());
     let ran = runtime
-        .call(&plugin.program, &tool.index, &vals, result_count, spec)
+        .call(&plugin.program, index, &vals, result_count, spec)
         .await;
     outcome.meters = ran.meters;
     outcome.stdout = ran.stdout;
@@ -538,6 +657,7 @@ async fn call_tool(
                     message,
                     detail,
                     class,
+                    partial: None,
                 })
             }
             Err(e) => Err(Failure::Trap {
@@ -688,8 +808,7 @@ async fn prepare(
                 plugin: name.clone(),
                 export,
                 name: tool_name,
-                function: func.clone(),
-                index,
+                export_ref: Some((func.clone(), index)),
             });
         }
     }

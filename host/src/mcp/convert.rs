@@ -63,7 +63,15 @@ pub(super) fn result(outcome: &ToolOutcome, returns_content: bool) -> CallToolRe
         Err(failure) => {
             let message = error_text(failure);
             let mut r = CallToolResult::error(vec![ContentBlock::text(message)]);
-            r.structured_content = None;
+            // Details that conform to the output schema go along (the
+            // sandbox's traceback, stdout and files); clients do not
+            // validate error results, but may show them.
+            r.structured_content = match failure {
+                CallFailure::ToolError {
+                    partial: Some(v), ..
+                } => Some(v.clone()),
+                _ => None,
+            };
             meta.0.insert(
                 "io.bioaisaas/error".to_string(),
                 json!({ "class": failure.class() }),

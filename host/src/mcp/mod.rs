@@ -318,8 +318,8 @@ impl ServerHandler for McpServer {
         );
 
         let deadline = registry
-            .plugin(&tool.plugin)
-            .map(|p| p.policy.limits.timeout)
+            .policy_of(&name)
+            .map(|p| p.limits.timeout)
             .unwrap_or_default();
         let long = deadline.as_millis() > u128::from(TASK_THRESHOLD_MS);
         let client_tasks = context
@@ -356,15 +356,14 @@ impl ServerHandler for McpServer {
             return Ok(CallToolResponse::Task(CreateTaskResult::new(task)));
         }
 
-        let outcome = run_call(
-            registry,
-            name.clone(),
-            args,
-            context.ct.clone(),
-            progress,
-            log,
-        )
-        .await;
+        // The call runs in its own task: if rmcp drops this handler (the
+        // client closed the connection), the guard cancels the call, which
+        // then stops promptly and is still recorded with its meters.
+        let ct = context.ct.child_token();
+        let guard = ct.clone().drop_guard();
+        let call = tokio::spawn(run_call(registry, name.clone(), args, ct, progress, log));
+        let outcome = call.await.ok().flatten();
+        guard.disarm();
         Notices::flush(notices_sent).await;
         let outcome = outcome
             .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool `{name}`"), None))?;
