@@ -26,6 +26,16 @@ pub struct Settings {
     /// `Host` header values accepted on `/mcp` (`BIOAI_ALLOWED_HOSTS`,
     /// comma-separated; DNS-rebinding protection); default: loopback names.
     pub allowed_hosts: Vec<String>,
+    /// The CPython component behind `sandbox.run_python`
+    /// (`BIOAI_SANDBOX_COMPONENT`; default `target/sandbox/python.wasm`,
+    /// built by `cargo xtask build`). When the file is missing the tool is
+    /// not offered and the host says so at start-up.
+    pub sandbox_component: PathBuf,
+    /// Where compiled components are cached (`BIOAI_CACHE_DIR`); `None`
+    /// means `<data_dir>/cache/components`, see [`Settings::cache_dir`].
+    /// Several hosts may share one: entries are keyed by content and engine
+    /// settings and written atomically.
+    pub compiled_cache: Option<PathBuf>,
 }
 
 /// The default listen address: loopback only.
@@ -63,6 +73,12 @@ impl Settings {
                 .unwrap_or_else(crate::mcp::http::default_origins),
             allowed_hosts: list_from_env("BIOAI_ALLOWED_HOSTS")
                 .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
+            sandbox_component: std::env::var_os("BIOAI_SANDBOX_COMPONENT")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("target").join("sandbox").join("python.wasm")),
+            compiled_cache: std::env::var_os("BIOAI_CACHE_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
         }
     }
 
@@ -76,7 +92,9 @@ impl Settings {
 
     /// The compiled-component cache directory.
     pub fn cache_dir(&self) -> PathBuf {
-        self.data_dir.join("cache").join("components")
+        self.compiled_cache
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache").join("components"))
     }
 }
 

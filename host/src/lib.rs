@@ -40,6 +40,9 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// The Python sandbox could not be set up.
+    #[error("sandbox.run_python: {0}")]
+    Sandbox(#[from] sandbox::SandboxError),
 }
 
 /// Opens the database of `settings` and applies pending migrations (refusing
@@ -65,6 +68,7 @@ pub async fn start(settings: &Settings) -> Result<Registry, StartError> {
         cache_dir: Some(settings.cache_dir()),
         ..RuntimeConfig::default()
     })?);
+    let sandbox_policy = policies.get("python").cloned();
     let mut registry = Registry::new(runtime, policies);
     let mut errors = Vec::new();
     for dir in &settings.plugin_dirs {
@@ -77,10 +81,46 @@ pub async fn start(settings: &Settings) -> Result<Registry, StartError> {
         }
         errors.extend(registry.load_dir(dir).await);
     }
-    if errors.is_empty() {
-        registry.set_recorder(store::Recorder::spawn(db, store::RecorderConfig::default()));
-        Ok(registry)
-    } else {
-        Err(StartError::Plugins(errors))
+    if !errors.is_empty() {
+        return Err(StartError::Plugins(errors));
     }
+    if let Some(tool) = python_sandbox(settings, sandbox_policy, registry.runtime()).await? {
+        registry
+            .add_host_tool(tool)
+            .map_err(|e| StartError::Plugins(vec![e]))?;
+    }
+    registry.set_recorder(store::Recorder::spawn(db, store::RecorderConfig::default()));
+    Ok(registry)
+}
+
+/// `sandbox.run_python`, when its component was built: the sandbox under
+/// `policy` (the policy of plugin `python`, `policies/python.toml`), with the native fallback `BIOAI_SANDBOX_FALLBACK`
+/// names (default off).
+pub async fn python_sandbox(
+    settings: &Settings,
+    policy: Option<policy::Policy>,
+    runtime: &Arc<Runtime>,
+) -> Result<Option<Arc<dyn registry::HostTool>>, StartError> {
+    let component = &settings.sandbox_component;
+    if !component.is_file() {
+        tracing::warn!(
+            component = %component.display(),
+            "sandbox.run_python is not available: its CPython component is missing; build it with `cargo xtask build`"
+        );
+        return Ok(None);
+    }
+    let policy = match policy {
+        Some(p) => p,
+        None => {
+            tracing::warn!(
+                "no policy for plugin `python` (policies/python.toml): sandbox.run_python runs with the default limits"
+            );
+            policy::Policy::default_for("python")
+        }
+    };
+    let mut sandbox_settings =
+        sandbox::SandboxSettings::new(component.clone(), policy, &settings.data_dir);
+    sandbox_settings.fallback = sandbox::Fallback::from_env(|k| std::env::var(k).ok())?;
+    let sandbox = sandbox::Sandbox::new(runtime.clone(), sandbox_settings).await?;
+    Ok(Some(Arc::new(sandbox::RunPython::new(Arc::new(sandbox)))))
 }

@@ -36,6 +36,10 @@ struct Dirs {
     /// Where the host keeps its state [env: BIOAI_DATA_DIR] [default: .bioai].
     #[arg(long = "data-dir", value_name = "DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// Where compiled components are cached; hosts may share one
+    /// [env: BIOAI_CACHE_DIR] [default: <data-dir>/cache/components].
+    #[arg(long = "cache-dir", value_name = "DIR", global = true)]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +139,9 @@ fn settings(dirs: &Dirs) -> Settings {
     s.policy_dirs.extend(dirs.policies.iter().cloned());
     if let Some(d) = &dirs.data_dir {
         s.data_dir = d.clone();
+    }
+    if let Some(d) = &dirs.cache_dir {
+        s.compiled_cache = Some(d.clone());
     }
     s
 }
@@ -337,6 +344,18 @@ fn print_registry(registry: &Registry) {
         for s in &plugin.skipped {
             println!("  (not a tool) {s}");
         }
+    }
+    for host_tool in registry.host_tools() {
+        let tool = host_tool.definition();
+        let policy = match &host_tool.policy().source {
+            Some(p) => p.display().to_string(),
+            None => "none (default limits)".to_string(),
+        };
+        println!("{} (host)", tool.plugin);
+        println!("  policy: {policy}");
+        let first_line = tool.description.lines().next().unwrap_or_default();
+        let first_sentence = first_line.split(". ").next().unwrap_or(first_line);
+        println!("  {:<32} {first_sentence}", tool.name);
     }
 }
 

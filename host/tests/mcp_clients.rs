@@ -19,7 +19,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Server, need, root};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn python() -> PathBuf {
     need(&root().join("target/pyref/bin/python"))
@@ -88,8 +88,9 @@ fn stdio_transport(data_dir: &Path) -> Vec<String> {
         env!("CARGO_BIN_EXE_bioai").to_string(),
     ];
     t.extend(
-        server_args(data_dir)
+        common::cache_args()
             .into_iter()
+            .chain(server_args(data_dir))
             .map(|a| a.to_string_lossy().into_owned()),
     );
     t.push("stdio".into());
@@ -504,4 +505,203 @@ fn long_calls_run_as_tasks_that_can_be_polled_and_cancelled() {
         assert!(Instant::now() < deadline, "task was not cancelled: {s}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `sandbox.run_python` is listed and called like a plugin tool: the run's
+/// output, final value, files (inline text and a resource link that
+/// resources/read serves), Python exceptions as error results that keep the
+/// traceback, and clear errors for bad arguments and native packages.
+#[test]
+fn python_sandbox_is_an_mcp_tool() {
+    need(&root().join("target/sandbox/python.wasm"));
+    let data = tempfile::tempdir().unwrap();
+    let server = serve(data.path());
+    let url = server.url.as_str();
+
+    let list = modern_request(url, 1, "tools/list", None, json!({}));
+    let tool = list["result"]["tools"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "sandbox.run_python"))
+        .unwrap_or_else(|| panic!("tools/list lacks sandbox.run_python: {list}"))
+        .clone();
+    assert_eq!(tool["inputSchema"]["required"], json!(["code"]), "{tool}");
+    assert!(
+        tool["outputSchema"]["properties"]["files"].is_object(),
+        "{tool}"
+    );
+
+    let call = |id: u64, args: Value| -> Value {
+        let r = modern_request(
+            url,
+            id,
+            "tools/call",
+            Some("sandbox.run_python"),
+            json!({"name": "sandbox.run_python", "arguments": args}),
+        );
+        r.get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("tools/call failed: {r}"))
+    };
+
+    let code = "import statistics\n\
+        print(open('/inputs/n.txt').read().strip())\n\
+        open('out/table.csv', 'w').write('a,b\\n1,2\\n')\n\
+        open('out/blob.bin', 'wb').write(bytes(range(256)) * 300)\n\
+        statistics.mean([1, 2, 3, 4])\n";
+    let ok = call(
+        2,
+        json!({"code": code, "input_files": [{"name": "n.txt", "content": "42\n"}]}),
+    );
+    assert_ne!(ok["isError"], true, "{ok}");
+    let s = &ok["structuredContent"];
+    assert_eq!(s["engine"], "component", "{ok}");
+    assert_eq!(s["stdout"], "42\n", "{ok}");
+    assert_eq!(s["value"]["json"], 2.5, "{ok}");
+    let files = s["files"].as_array().cloned().unwrap_or_default();
+    let by_name = |n: &str| {
+        files
+            .iter()
+            .find(|f| f["name"] == n)
+            .unwrap_or_else(|| panic!("no output file {n}: {ok}"))
+            .clone()
+    };
+    assert_eq!(by_name("table.csv")["text"], "a,b\n1,2\n", "{ok}");
+    let blob = by_name("blob.bin");
+    assert_eq!(blob["size"], 256 * 300, "{ok}");
+    let meters = &ok["_meta"]["io.bioaisaas/meters"];
+    assert!(meters["fuel"].as_u64().unwrap_or(0) > 0, "{ok}");
+
+    // The link to the binary file resolves through resources/read.
+    let uri = blob["uri"].as_str().expect("uri").to_string();
+    let read = modern_request(url, 3, "resources/read", Some(&uri), json!({"uri": uri}));
+    let contents = &read["result"]["contents"][0];
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(
+            contents["blob"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no blob: {read}")),
+        )
+        .expect("base64");
+    assert_eq!(bytes.len(), 256 * 300);
+    assert_eq!(&bytes[..3], &[0, 1, 2]);
+    let missing = format!("{}{}", uri, ".nope");
+    let read = modern_request(
+        url,
+        4,
+        "resources/read",
+        Some(&missing),
+        json!({"uri": missing}),
+    );
+    assert!(read.get("error").is_some(), "{read}");
+
+    // An exception is an error result; the traceback and output stay.
+    let raised = call(5, json!({"code": "print('before')\n1/0"}));
+    assert_eq!(raised["isError"], true, "{raised}");
+    let text = raised["content"][0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("ZeroDivisionError"), "{raised}");
+    assert!(text.contains("before"), "{raised}");
+    assert_eq!(
+        raised["structuredContent"]["exception"]["type"], "ZeroDivisionError",
+        "{raised}"
+    );
+    assert_eq!(
+        raised["_meta"]["io.bioaisaas/error"]["class"], "python_exception",
+        "{raised}"
+    );
+
+    // Bad arguments name the field; native packages say what to do.
+    let bad = call(6, json!({"code": 7}));
+    assert_eq!(bad["isError"], true, "{bad}");
+    assert!(
+        bad["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`code`"),
+        "{bad}"
+    );
+    let native = call(
+        7,
+        json!({"code": "import numpy", "requirements": ["numpy"]}),
+    );
+    assert_eq!(native["isError"], true, "{native}");
+    let text = native["content"][0]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("numpy") && text.contains("BIOAI_SANDBOX_FALLBACK"),
+        "{native}"
+    );
+
+    // A limit is an error result with the meters of what ran.
+    let spin = call(8, json!({"code": "while True: pass", "timeout_s": 0.5}));
+    assert_eq!(spin["isError"], true, "{spin}");
+    assert_eq!(
+        spin["_meta"]["io.bioaisaas/error"]["class"], "deadline",
+        "{spin}"
+    );
+    assert!(
+        spin["_meta"]["io.bioaisaas/meters"]["fuel"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0,
+        "{spin}"
+    );
+}
+
+/// A client that sends a call and goes away: the component is interrupted
+/// and the call is still recorded, as cancelled, with its meters.
+#[test]
+fn a_call_whose_client_disconnects_is_interrupted_and_recorded() {
+    use std::io::Write;
+    let data = tempfile::tempdir().unwrap();
+    let server = serve(data.path());
+    let authority = server
+        .url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("authority")
+        .to_string();
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {
+            "name": "hostile.spin", "arguments": {},
+            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {}}
+        }
+    })
+    .to_string();
+    let mut stream = std::net::TcpStream::connect(&authority).expect("connect");
+    write!(
+        stream,
+        "POST /mcp HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\n\
+         accept: application/json, text/event-stream\r\nmcp-protocol-version: 2026-07-28\r\n\
+         mcp-method: tools/call\r\nmcp-name: hostile.spin\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    std::thread::sleep(Duration::from_millis(700));
+    drop(stream);
+    assert_idle(&server, "a client that disconnected");
+
+    let db = format!("sqlite://{}", data.path().join("bioai.db").display());
+    let rows: Vec<(String, String, Option<String>, i64, i64)> = tokio::runtime::Runtime::new()
+        .expect("tokio")
+        .block_on(async {
+            let store = bioai::store::Store::open(&db).await.expect("open the server's db");
+            let pool = store.sqlite_pool().expect("sqlite");
+            bioai::store::sqlx::query_as(
+                "SELECT tool, status, error_class, fuel, wall_us FROM tool_calls WHERE tool = 'hostile.spin'",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("query tool_calls")
+        });
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let (_, status, class, fuel, wall_us) = &rows[0];
+    assert_eq!(status, "cancelled", "{rows:?}");
+    assert_eq!(class.as_deref(), Some("cancelled"), "{rows:?}");
+    assert!(
+        *fuel > 0 && *wall_us >= 500_000,
+        "meters up to the cancel: {rows:?}"
+    );
 }

@@ -58,7 +58,7 @@ commands:
   build    build the release host and every plugin (for packaging and benchmarks)
   run      set up, build, and serve on the embedded default (extra args go to `bioai serve`)
   test     set up, build the plugins, run the whole test suite, clippy and rustfmt checks
-  bench    build in release and print the runtime and MCP load benchmark figures
+  bench    build in release and print the runtime, MCP load and Python sandbox benchmark figures
 ";
 
 fn main() -> Result<()> {
@@ -88,8 +88,11 @@ fn main() -> Result<()> {
             python_components()?;
             build_plugins(&plugins()?, "plugins")?;
             build_plugins(&test_plugins()?, "test-plugins")?;
-            cargo(&["bench", "-p", "bioai", "--bench", "runtime"])?;
-            cargo(&["bench", "-p", "bioai", "--bench", "mcp"])
+            python_sandbox::build()?;
+            for bench in ["runtime", "mcp", "sandbox"] {
+                cargo(&["bench", "-p", "bioai", "--bench", bench])?;
+            }
+            Ok(())
         }
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");

@@ -1,7 +1,9 @@
 //! Read-only resources: each plugin's WIT contract and the policy it runs
 //! under, so a client (or an operator) can see exactly what a tool may do.
 //!
-//! URIs: `bioai://plugins/{plugin}/wit` and `bioai://plugins/{plugin}/policy`.
+//! URIs: `bioai://plugins/{plugin}/wit` and `bioai://plugins/{plugin}/policy`;
+//! files that host tools' results link to (the Python sandbox's output files,
+//! `bioai-sandbox://{run}/{name}`) are readable too.
 
 use rmcp::ErrorData;
 use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
@@ -43,7 +45,47 @@ pub(super) fn templates() -> Vec<ResourceTemplate> {
         ResourceTemplate::new(format!("{PREFIX}{{plugin}}/policy"), "plugin-policy")
             .with_title("A plugin's capability policy")
             .with_mime_type("application/toml"),
+        ResourceTemplate::new(
+            format!("{}{{run}}/{{name}}", crate::sandbox::OUTPUT_SCHEME),
+            "sandbox-output",
+        )
+        .with_title("A file a sandbox.run_python run wrote to out/")
+        .with_description("Linked from the run's result (files[].uri); kept after the run."),
     ]
+}
+
+/// The largest linked file served through resources/read.
+const MAX_LINKED_FILE: u64 = 64 << 20;
+
+/// Reads a file a host tool's result linked to, if `uri` is one.
+fn read_linked(registry: &Registry, uri: &str) -> Option<Result<ReadResourceResult, ErrorData>> {
+    let (path, media_type) = registry.host_tools().find_map(|t| t.resource_file(uri))?;
+    let read = || -> Result<ReadResourceResult, String> {
+        let size = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        if size > MAX_LINKED_FILE {
+            return Err(format!(
+                "the file is {size} bytes, more than the {MAX_LINKED_FILE} bytes served over MCP"
+            ));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let contents = match String::from_utf8(bytes) {
+            Ok(text) => ResourceContents::text(text, uri),
+            Err(e) => {
+                use base64::Engine as _;
+                let blob = base64::engine::general_purpose::STANDARD.encode(e.into_bytes());
+                ResourceContents::blob(blob, uri)
+            }
+        };
+        Ok(ReadResourceResult::new(vec![
+            contents.with_mime_type(media_type),
+        ]))
+    };
+    Some(read().map_err(|e| {
+        ErrorData::internal_error(
+            format!("cannot read `{uri}`: {e}"),
+            Some(serde_json::json!({ "uri": uri })),
+        )
+    }))
 }
 
 /// Reads one resource.
@@ -56,6 +98,9 @@ pub(super) fn read(registry: &Registry, uri: &str) -> Result<ReadResourceResult,
             Some(serde_json::json!({ "uri": uri })),
         )
     };
+    if let Some(linked) = read_linked(registry, uri) {
+        return linked;
+    }
     let rest = uri.strip_prefix(PREFIX).ok_or_else(not_found)?;
     let (name, what) = rest.split_once('/').ok_or_else(not_found)?;
     let plugin = registry

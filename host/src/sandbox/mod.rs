@@ -27,6 +27,7 @@ mod outcome;
 pub mod packages;
 mod request;
 mod schema;
+mod tool;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub use outcome::{
     media_type,
 };
 pub use request::{GUEST_INPUTS, GUEST_SCRATCH, InputFile, OUT_DIR, RunContext, RunRequest};
+pub use tool::{OUTPUT_SCHEME, RunPython, TOOL_NAME};
 
 use crate::runtime::Runtime;
 use native::{NativeJob, UidPool};

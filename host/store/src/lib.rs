@@ -32,6 +32,8 @@ pub use chrono::{DateTime, Utc};
 pub use model::*;
 pub use recorder::{Recorder, RecorderConfig, RecorderError, RecorderStats};
 pub use schema::SchemaStatus;
+/// The sqlx this crate's pools ([`Store::pg_pool`], [`Store::sqlite_pool`]) belong to.
+pub use sqlx;
 pub use uuid::Uuid;
 pub use vector::{DIM, Embedding};
 
