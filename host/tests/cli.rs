@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn bioai() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bioai"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bioai"));
+    // Compiled components are shared with the other tests.
+    c.env("BIOAI_CACHE_DIR", root().join("target/test-cache"));
+    c
 }
 
 fn root() -> PathBuf {
@@ -126,7 +129,9 @@ fn serve_answers_health_and_tools() {
         .spawn()
         .unwrap();
     let mut body = String::new();
-    for _ in 0..200 {
+    // Up to two minutes: on a cold compiled-component cache the server
+    // first compiles the Python sandbox's CPython component.
+    for _ in 0..2400 {
         if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
                 .unwrap();

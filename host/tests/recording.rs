@@ -133,6 +133,8 @@ fn bioai(data: &Path) -> Command {
     c.arg("--data-dir")
         .arg(data)
         .env_remove("BIOAI_DATABASE_URL")
+        // Compiled components are shared with the other tests.
+        .env("BIOAI_CACHE_DIR", root().join("target/test-cache"))
         .env("BIOAI_LOG", "warn");
     c
 }

@@ -45,20 +45,25 @@ pub(super) fn compile(
     let Some(dir) = cache_dir else {
         return Component::new(engine, bytes);
     };
-    let path = dir.join(key(engine, digest));
-    if path.is_file() {
-        // SAFETY: the file is in the host's private cache directory (created
-        // 0700 by `prepare_dir`) and was written there by `Component::serialize`
-        // under a name that includes the engine's compatibility hash; wasmtime
-        // additionally checks the artifact's header against this engine and
-        // returns an error (handled below) on any mismatch.
-        match unsafe { Component::deserialize_file(engine, &path) } {
-            Ok(component) => return Ok(component),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), "discarding unusable compiled-component cache entry: {e:#}");
-                let _ = std::fs::remove_file(&path);
-            }
-        }
+    let key = key(engine, digest);
+    let path = dir.join(&key);
+    if let Some(component) = load(engine, &path) {
+        return Ok(component);
+    }
+    // Hosts sharing the cache (or tests starting several at once) wait for
+    // the one compiling this component instead of compiling it again.
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!("{key}.lock")));
+    if let Ok(file) = &lock
+        && let Err(e) = file.lock()
+    {
+        tracing::debug!("compiling without the cache lock: {e}");
+    }
+    if let Some(component) = load(engine, &path) {
+        return Ok(component);
     }
     let component = Component::new(engine, bytes)?;
     match component.serialize() {
@@ -69,7 +74,29 @@ pub(super) fn compile(
         }
         Err(e) => tracing::warn!("could not serialize compiled component: {e:#}"),
     }
+    // The lock is released when `lock` is closed.
+    drop(lock);
     Ok(component)
+}
+
+/// The cached component at `path`, if there is a usable one.
+fn load(engine: &Engine, path: &Path) -> Option<Component> {
+    if !path.is_file() {
+        return None;
+    }
+    // SAFETY: the file is in the host's private cache directory (created
+    // 0700 by `prepare_dir`) and was written there by `Component::serialize`
+    // under a name that includes the engine's compatibility hash; wasmtime
+    // additionally checks the artifact's header against this engine and
+    // returns an error (handled below) on any mismatch.
+    match unsafe { Component::deserialize_file(engine, path) } {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "discarding unusable compiled-component cache entry: {e:#}");
+            let _ = std::fs::remove_file(path);
+            None
+        }
+    }
 }
 
 /// Writes to a temporary file and renames it into place, so a concurrent

@@ -26,6 +26,16 @@ pub fn need(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
+/// `--cache-dir` shared by every `bioai` the tests start (as the in-process
+/// tests' runtime does), so the Python sandbox component and the plugins are
+/// compiled once per checkout, not once per test's fresh data directory.
+pub fn cache_args() -> Vec<std::ffi::OsString> {
+    vec![
+        "--cache-dir".into(),
+        root().join("target").join("test-cache").into(),
+    ]
+}
+
 /// A running `bioai serve` on a free loopback port; killed on drop.
 pub struct Server {
     pub child: Child,
@@ -38,6 +48,7 @@ impl Server {
     /// it prints; its log is echoed to the test's stderr.
     pub fn start(args: &[OsString]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bioai"))
+            .args(cache_args())
             .args(args)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .env("BIOAI_LOG", "info")
