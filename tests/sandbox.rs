@@ -693,8 +693,12 @@ for path in ["/usr/evil", "/inputs/evil", "/.bioai/runner.py"]:
         results[path] = "written"
     except OSError as e:
         results[path] = type(e).__name__
-libc = ctypes.CDLL(None)
+libc = ctypes.CDLL(None, use_errno=True)
 results["mount"] = libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)
+# getpid through the x32 ABI (bit 30 set): refused by the filter (EPERM),
+# not merely absent from this kernel (ENOSYS).
+libc.syscall.restype = ctypes.c_long
+results["x32"] = [libc.syscall(ctypes.c_long(39 | 0x40000000)), ctypes.get_errno()]
 results["root"] = sorted(os.listdir("/"))
 results["uid_is_root"] = os.getuid() == 0
 results
@@ -719,6 +723,9 @@ results
         assert_ne!(v[p], "written", "{p}");
     }
     assert_eq!(v["mount"], json!(-1), "mount is refused");
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(v["x32"], json!([-1, 1]), "x32 syscalls get EPERM");
+    }
     let allowed = [
         ".bioai", "bin", "dev", "etc", "inputs", "lib", "lib32", "lib64", "libx32", "proc", "sbin",
         "scratch", "tmp", "usr",

@@ -380,14 +380,55 @@ fn seccomp_program() -> Result<Vec<u8>, SandboxError> {
     )
     .and_then(BpfProgram::try_from)
     .map_err(|e| SandboxError::Setup(format!("could not build the seccomp filter: {e}")))?;
-    let mut bytes = Vec::with_capacity(filter.len() * 8);
-    for ins in filter {
+    let mut bytes = Vec::with_capacity((filter.len() + 5) * 8);
+    for ins in x32_guard().into_iter().chain(filter) {
         bytes.extend_from_slice(&ins.code.to_ne_bytes());
         bytes.push(ins.jt);
         bytes.push(ins.jf);
         bytes.extend_from_slice(&ins.k.to_ne_bytes());
     }
     Ok(bytes)
+}
+
+/// On x86-64 the same syscalls are also reachable through the x32 ABI, with
+/// bit 30 set in the syscall number and the same audit architecture, which a
+/// deny list keyed on x86-64 numbers would let through. This prefix refuses
+/// every x32 syscall (EPERM) before the deny list runs; on other
+/// architectures it is empty.
+fn x32_guard() -> Vec<seccompiler::sock_filter> {
+    use seccompiler::sock_filter;
+    if std::env::consts::ARCH != "x86_64" {
+        return Vec::new();
+    }
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    // Offsets in `struct seccomp_data`: nr at 0, arch at 4.
+    let ld_abs = |k| sock_filter {
+        code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jump = |op: u32, k, jt, jf| sock_filter {
+        code: (libc::BPF_JMP | op | libc::BPF_K) as u16,
+        jt,
+        jf,
+        k,
+    };
+    vec![
+        ld_abs(4),
+        // Not x86-64: leave it to the filter's own architecture check.
+        jump(libc::BPF_JEQ, AUDIT_ARCH_X86_64, 0, 3),
+        ld_abs(0),
+        jump(libc::BPF_JGE, X32_SYSCALL_BIT, 0, 1),
+        sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ERRNO | libc::EPERM as u32,
+        },
+    ]
 }
 
 /// An unlinked temporary file holding the seccomp program, positioned at
