@@ -346,3 +346,67 @@ async fn auth_uid_reads_the_jwt_sub_claim() {
     assert_eq!(got, None);
     f.finish().await;
 }
+
+/// Pricing plans and the shared know-how library are readable by every
+/// tenant but writable by none: only the service role manages them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_tables_are_read_only_to_tenants() {
+    let f = common::postgres("rls_shared_tables").await;
+    ensure_tester(&f).await;
+    let mut rng = Rng::new(2);
+    let a = seed(&f.store, "carol", &mut rng).await;
+    let pool = f.store.pg_pool().expect("pg");
+    let emb = format!("[{}]", vec!["0.25"; DIM].join(","));
+    let plan = Uuid::new_v4();
+    let chunk = Uuid::new_v4();
+    for sql in [
+        format!(
+            "INSERT INTO pricing_plans (id, name, input_fen_per_mtok) VALUES ('{plan}', 'standard', 100)"
+        ),
+        format!(
+            "INSERT INTO know_how_index (id, source, title, content, licence, embedding)
+             VALUES ('{chunk}', 'protocols.io', 'PCR', 'Anneal at Tm - 5', 'CC-BY-4.0', '{emb}')"
+        ),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(pool)
+            .await
+            .expect("seed shared rows as the owner");
+    }
+
+    let mut conn = tester(&f).await;
+    for table in ["pricing_plans", "know_how_index"] {
+        let n = count_as(&mut conn, a.user, &format!("SELECT count(*) FROM {table}")).await;
+        assert_eq!(n, 1, "{table}: readable by a tenant");
+    }
+    let writes = [
+        format!(
+            "INSERT INTO pricing_plans (id, name) VALUES ('{}', 'free-lunch')",
+            Uuid::new_v4()
+        ),
+        "UPDATE pricing_plans SET input_fen_per_mtok = 0".to_string(),
+        "DELETE FROM pricing_plans".to_string(),
+        format!(
+            "INSERT INTO know_how_index (id, source, title, content, licence, embedding)
+             VALUES ('{}', 's', 't', 'planted', 'none', '{emb}')",
+            Uuid::new_v4()
+        ),
+        "UPDATE know_how_index SET content = 'defaced'".to_string(),
+        "DELETE FROM know_how_index".to_string(),
+    ];
+    for sql in &writes {
+        let err = as_tenant(&mut conn, a.user, sql)
+            .await
+            .expect_err(&format!("a tenant ran `{sql}`"));
+        assert!(err.contains("permission denied"), "`{sql}`: {err}");
+    }
+    let (price, content): (i64, String) = sqlx::query_as(
+        "SELECT p.input_fen_per_mtok, k.content FROM pricing_plans p, know_how_index k",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("shared rows");
+    assert_eq!((price, content.as_str()), (100, "Anneal at Tm - 5"));
+    drop(conn);
+    f.finish().await;
+}
