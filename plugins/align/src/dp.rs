@@ -116,15 +116,227 @@ const PROFILE: usize = 32;
 /// The optimal alignment score of the encoded sequences `a` and `b`, in
 /// memory linear in `len(b)` (one row of the three Gotoh matrices, updated
 /// in place). This is the hot kernel: `len(a) * len(b)` cell updates.
+///
+/// When every score is a multiple of 1/64 and small enough that no
+/// alignment score can leave the `i32` range, the exact integer kernel
+/// [`score_only_int`] runs (the same result: with such scores every f64
+/// sum is exact); otherwise the f64 kernel.
 pub fn score_only(a: &[u8], b: &[u8], scores: &Scores, gaps: Gaps, mode: Mode) -> ScoreEnd {
+    if !a.is_empty()
+        && !b.is_empty()
+        && let Some(int) = IntScores::new(scores, gaps, a.len() + b.len())
+    {
+        let (score, a_end, b_end) = match mode {
+            Mode::Global => score_only_int::<false>(a, b, &int),
+            Mode::Local => score_only_int::<true>(a, b, &int),
+        };
+        return ScoreEnd {
+            score: f64::from(score) / int.scale,
+            a_end,
+            b_end,
+        };
+    }
     match mode {
         Mode::Global => score_only_mode::<false>(a, b, scores, gaps),
         Mode::Local => score_only_mode::<true>(a, b, scores, gaps),
     }
 }
 
+/// A scoring scheme scaled to exact integers (see [`score_only`]).
+#[derive(Debug, Clone)]
+pub struct IntScores {
+    /// `table[x * size + y]`: the scaled score of codes `x` and `y`.
+    table: Vec<i32>,
+    size: usize,
+    /// Scaled gap scores: internal open, extend; end open, extend.
+    go: i32,
+    ge: i32,
+    eo: i32,
+    ee: i32,
+    /// The scale: integer scores are the real ones times `scale`.
+    scale: f64,
+}
+
+/// "Minus infinity" of the integer kernel: far below any reachable score,
+/// and far enough above `i32::MIN` that adding a few scores cannot wrap.
+const NEG_I: i32 = -(1 << 29);
+
+impl IntScores {
+    /// Largest |score| (scaled) times the path length allowed: scores stay
+    /// within +-2^27, so `NEG_I` minus a few scores and `2^27` plus a few
+    /// scores fit an `i32`.
+    const LIMIT: f64 = (1u64 << 27) as f64;
+
+    /// The integer form of `scores` and `gaps` for sequences whose lengths
+    /// add up to `total`, if there is an exact one.
+    pub fn new(scores: &Scores, gaps: Gaps, total: usize) -> Option<Self> {
+        let size = scores.size();
+        let values: Vec<f64> = (0..size)
+            .flat_map(|x| scores.row(x as u8).iter().copied())
+            .chain([gaps.open, gaps.extend, gaps.end_open, gaps.end_extend])
+            .collect();
+        let max_abs = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        // The smallest power-of-two scale that makes every score an integer.
+        let scale = (0..=6)
+            .map(|k| f64::from(1u32 << k))
+            .find(|&s| values.iter().all(|&v| (v * s).fract() == 0.0))?;
+        if max_abs * scale * (total as f64 + 2.0) > Self::LIMIT {
+            return None;
+        }
+        let int = |v: f64| (v * scale) as i32;
+        Some(Self {
+            table: values[..size * size].iter().map(|&v| int(v)).collect(),
+            size,
+            go: int(gaps.open),
+            ge: int(gaps.extend),
+            eo: int(gaps.end_open),
+            ee: int(gaps.end_extend),
+            scale,
+        })
+    }
+}
+
+/// The larger of two scores, without a branch: which one wins is data
+/// dependent and unpredictable, and on x86-64 LLVM otherwise turns the
+/// loop-carried maximum of the Y scan into a conditional jump that
+/// mispredicts about every other column (several times slower than a
+/// `cmov`).
+///
+/// The test is `a - b > 0` with a wrapping subtraction, which equals `a > b`
+/// for the kernel's scores (far from overflow) but which LLVM cannot fold
+/// into `smax` (dropping the "unpredictable" hint).
+///
+/// WebAssembly has no branch to convert to (`select` is always branchless
+/// in Cranelift), so there the plain maximum, one operation shorter, is used.
+#[inline(always)]
+fn max_i(a: i32, b: i32) -> i32 {
+    if cfg!(target_arch = "wasm32") {
+        a.max(b)
+    } else {
+        std::hint::select_unpredictable(a.wrapping_sub(b) > 0, a, b)
+    }
+}
+
+/// The exact integer score-only kernel: `(score, a_end, b_end)`, with the
+/// same recurrences, ties and end positions as [`score_only_mode`].
+///
+/// Each row of `a` is two passes over `b`, laid out for SIMD: the `M`
+/// (match) and `X` (gap in `b`) states depend only on the previous row, so
+/// the first pass has no loop-carried dependency and is auto-vectorised
+/// (SSE2 natively, `simd128` in the component); the second pass is the
+/// left-to-right scan of the `Y` state (gap in `a`), one add and two maxes
+/// per cell. Only the `max(M, Y)` and `X` rows are kept, in two buffers
+/// swapped per row: `4 * 4 * (len(b) + 1)` bytes, plus an `i32` score
+/// profile of `b` for each distinct letter of `a`.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+pub fn score_only_int<const LOCAL: bool>(a: &[u8], b: &[u8], s: &IntScores) -> (i32, usize, usize) {
+    let (n, m) = (a.len(), b.len());
+    assert!(n > 0 && m > 0, "the caller handles empty sequences");
+    // Local alignments score every gap alike.
+    let (eo, ee) = if LOCAL { (s.go, s.ge) } else { (s.eo, s.ee) };
+    let (go, ge) = (s.go, s.ge);
+    // Score profile: row `slot[x]` holds the scores of code `x` against
+    // each letter of `b`.
+    let mut slot = vec![usize::MAX; s.size];
+    let mut profile: Vec<i32> = Vec::new();
+    for &x in a {
+        let x = usize::from(x);
+        if slot[x] == usize::MAX {
+            slot[x] = profile.len();
+            let row = &s.table[x * s.size..(x + 1) * s.size];
+            profile.extend(b.iter().map(|&y| row[usize::from(y)]));
+        }
+    }
+    // Row 0: `my` = max(M, Y), `x` = X, for columns 0..=m.
+    let mut my = vec![NEG_I; m + 1];
+    let mut x = vec![NEG_I; m + 1];
+    if !LOCAL {
+        // A leading end gap in `a`: eo, eo + ee, eo + 2 ee, ...
+        my[0] = 0;
+        let mut y = eo;
+        for v in &mut my[1..] {
+            *v = y;
+            y += ee;
+        }
+    }
+    let mut my_next = vec![NEG_I; m + 1];
+    let mut x_next = vec![NEG_I; m + 1];
+    let (mut best, mut best_i, mut best_j) = (0i32, 0usize, 0usize);
+    for i in 1..=n {
+        let p = &profile[slot[usize::from(a[i - 1])]..][..m];
+        let (yo, ye) = if i == n { (eo, ee) } else { (go, ge) };
+        // Column 0: only a gap in `b` (an end gap) reaches it.
+        my_next[0] = NEG_I;
+        x_next[0] = if LOCAL {
+            NEG_I
+        } else {
+            (my[0] + eo).max(x[0] + ee)
+        };
+        // Pass 1: M into `my_next` and X into `x_next`, columns 1..=m.
+        let row_max = {
+            let (diag_my, diag_x) = (&my[..m], &x[..m]);
+            let (up_my, up_x) = (&my[1..=m], &x[1..=m]);
+            let (out_m, out_x) = (&mut my_next[1..=m], &mut x_next[1..=m]);
+            let mut row_max = NEG_I;
+            for j in 0..m {
+                let mut d = diag_my[j].max(diag_x[j]);
+                if LOCAL {
+                    d = d.max(0);
+                }
+                let mv = d + p[j];
+                out_m[j] = mv;
+                if LOCAL {
+                    row_max = row_max.max(mv);
+                }
+                out_x[j] = (up_my[j] + go).max(up_x[j] + ge);
+            }
+            row_max
+        };
+        // The last column: gaps in `b` there are end gaps.
+        x_next[m] = (my[m] + eo).max(x[m] + ee);
+        if LOCAL && row_max > best {
+            // The first column reaching the row's maximum, as the f64
+            // kernel's strict comparison picks.
+            let j = my_next[1..].iter().position(|&v| v == row_max).unwrap_or(0);
+            (best, best_i, best_j) = (row_max, i, j + 1);
+        }
+        // Pass 2: the Y scan, folded into `my_next` = max(M, Y); four
+        // columns per loop iteration (fewer loop-header checks, which in the
+        // component include the fuel and epoch checks).
+        let mut y = NEG_I;
+        let mut h_left = my_next[0].max(x_next[0]);
+        let mut step = |mj: &mut i32, xj: i32| {
+            y = max_i(h_left + yo, y + ye);
+            h_left = max_i(*mj, xj);
+            *mj = max_i(*mj, y);
+        };
+        let mut ms = my_next[1..=m].chunks_exact_mut(4);
+        let mut xs = x_next[1..=m].chunks_exact(4);
+        for (mc, xc) in (&mut ms).zip(&mut xs) {
+            for (mj, &xj) in mc.iter_mut().zip(xc) {
+                step(mj, xj);
+            }
+        }
+        for (mj, &xj) in ms.into_remainder().iter_mut().zip(xs.remainder()) {
+            step(mj, xj);
+        }
+        std::mem::swap(&mut my, &mut my_next);
+        std::mem::swap(&mut x, &mut x_next);
+    }
+    if LOCAL {
+        (best, best_i, best_j)
+    } else {
+        (my[m].max(x[m]), n, m)
+    }
+}
+
 /// [`score_only`], specialised for one mode.
-fn score_only_mode<const LOCAL: bool>(a: &[u8], b: &[u8], scores: &Scores, gaps: Gaps) -> ScoreEnd {
+pub(crate) fn score_only_mode<const LOCAL: bool>(
+    a: &[u8],
+    b: &[u8],
+    scores: &Scores,
+    gaps: Gaps,
+) -> ScoreEnd {
     assert!(scores.size() <= PROFILE, "alphabet fits the profile");
     let (n, m) = (a.len(), b.len());
     let local = LOCAL;

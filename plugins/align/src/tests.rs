@@ -298,11 +298,75 @@ fn score_only_kernel_10kb_native() {
     let s = Scores::match_mismatch(5.0, -4.0);
     let a = s.encode("a", &rng.seq(b"ACGT", 10_000)).unwrap();
     let b = s.encode("b", &rng.seq(b"ACGT", 10_000)).unwrap();
+    let gaps = Gaps::new(-10.0, -0.5, false);
     let start = std::time::Instant::now();
-    let r = dp::score_only(&a, &b, &s, Gaps::new(-10.0, -0.5, false), Mode::Global);
+    let r = dp::score_only(&a, &b, &s, gaps, Mode::Global);
     eprintln!(
-        "10000 x 10000 score-only: {:?} (score {})",
+        "10000 x 10000 score-only (integer kernel): {:?} (score {})",
         start.elapsed(),
         r.score
     );
+    let start = std::time::Instant::now();
+    let f = dp::score_only_mode::<false>(&a, &b, &s, gaps);
+    eprintln!(
+        "10000 x 10000 score-only (f64 kernel): {:?} (score {})",
+        start.elapsed(),
+        f.score
+    );
+    assert_eq!(r, f);
+}
+
+/// The integer kernel (scores that are multiples of 1/64) and the f64
+/// kernel (any scores) give the same score and end on random inputs, also
+/// on long, repetitive sequences with many ties.
+#[test]
+fn integer_and_float_kernels_agree() {
+    let mut rng = Rng(7);
+    let params: &[(Option<&str>, f64, f64, f64, f64)] = &[
+        (None, 1.0, 0.0, 0.0, 0.0),
+        (None, 2.0, -1.0, -5.0, -1.0),
+        (None, 5.0, -4.0, -10.0, -0.5),
+        (None, 1.5, -0.25, -2.0, -0.125),
+        (Some("EDNAFULL"), 0.0, 0.0, -10.0, -0.5),
+        (Some("BLOSUM62"), 0.0, 0.0, -11.0, -1.0),
+    ];
+    for round in 0..40 {
+        for &(matrix, ms, mm, go, ge) in params {
+            let (alphabet, s): (&[u8], Scores) = match matrix {
+                Some(name) => (
+                    if name == "BLOSUM62" {
+                        b"ARNDCQEGHILKMFPSTWYV"
+                    } else {
+                        b"ACGTN"
+                    },
+                    Scores::matrix(Matrix::parse(name).unwrap()),
+                ),
+                None => (b"ACGT", Scores::match_mismatch(ms, mm)),
+            };
+            let max = if round % 4 == 0 { 300 } else { 40 };
+            let (la, lb) = (1 + rng.below(max), 1 + rng.below(max));
+            let a = s.encode("a", &rng.seq(alphabet, la)).unwrap();
+            let b = s.encode("b", &rng.seq(alphabet, lb)).unwrap();
+            for end_free in [false, true] {
+                let g = Gaps::new(go, ge, end_free);
+                assert!(dp::IntScores::new(&s, g, la + lb).is_some());
+                for mode in [Mode::Global, Mode::Local] {
+                    let want = match mode {
+                        Mode::Global => dp::score_only_mode::<false>(&a, &b, &s, g),
+                        Mode::Local => dp::score_only_mode::<true>(&a, &b, &s, g),
+                    };
+                    let got = dp::score_only(&a, &b, &s, g, mode);
+                    assert_eq!(
+                        got, want,
+                        "{matrix:?} {ms} {mm} {go} {ge} {end_free} {mode:?}"
+                    );
+                }
+            }
+        }
+    }
+    // Scores with no exact small integer form use the f64 kernel.
+    let s = Scores::match_mismatch(1.0, -1.0 / 3.0);
+    assert!(dp::IntScores::new(&s, Gaps::new(-1.0, -1.0, false), 10).is_none());
+    let s = Scores::match_mismatch(1e6, -1.0);
+    assert!(dp::IntScores::new(&s, Gaps::new(-1.0, -1.0, false), 1000).is_none());
 }
