@@ -196,6 +196,8 @@ pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
     let n = plus.len();
     let l = p.guide_length as usize;
     let pam_masks: Vec<u8> = pam.iter().map(|&b| dna::iupac_mask(b)).collect();
+    let mut pam_order: Vec<(usize, u8)> = pam_masks.iter().copied().enumerate().collect();
+    pam_order.sort_by_key(|&(k, m)| (m.count_ones(), k));
     let site = l + pam.len();
     let scored = l == 20 && pam.len() == 3;
     let keep = p.max_results as usize;
@@ -207,11 +209,14 @@ pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
     let mut total_passing = 0usize;
     if n >= site {
         for (strand, t) in [(Strand::Plus, &plus), (Strand::Minus, &minus)] {
-            for i in 0..=n - site {
-                let pam_ok = t[i + l..i + site]
+            // The PAM check is the per-position work: one table lookup and
+            // mask test per PAM letter (a non-ACGT base has bit 0 and fails).
+            // Letters are tested most specific first (for NGG: the Gs, then
+            // the N), so most positions fail on the first test.
+            for (i, pam_here) in t[l..].windows(pam.len()).enumerate() {
+                let pam_ok = pam_order
                     .iter()
-                    .zip(&pam_masks)
-                    .all(|(&b, &m)| dna::is_acgt(b) && dna::iupac_mask(b) & m != 0);
+                    .all(|&(k, m)| dna::ACGT_BIT[usize::from(pam_here[k])] & m != 0);
                 if !pam_ok {
                     continue;
                 }

@@ -25,6 +25,17 @@ pub fn iupac_mask(b: u8) -> u8 {
     }
 }
 
+/// The base bit (A = 1, C = 2, G = 4, T = 8) of each byte that is an
+/// upper-case A, C, G or T; 0 for every other byte.
+pub static ACGT_BIT: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'A' as usize] = 1;
+    t[b'C' as usize] = 2;
+    t[b'G' as usize] = 4;
+    t[b'T' as usize] = 8;
+    t
+};
+
 /// Whether `b` (upper case) is one of A, C, G, T.
 pub fn is_acgt(b: u8) -> bool {
     matches!(b, b'A' | b'C' | b'G' | b'T')

@@ -97,15 +97,66 @@ const DOUBLE: [(usize, [u8; 2], f64); 31] = [
     (29, *b"GG", -0.697740024),
 ];
 
+/// Code of a base for the weight tables: A, C, G, T are 0-3, anything else
+/// 4 (which has no weight).
+const fn code(b: u8) -> usize {
+    match b {
+        b'A' => 0,
+        b'C' => 1,
+        b'G' => 2,
+        b'T' => 3,
+        _ => 4,
+    }
+}
+
+/// [`code`] of every byte.
+static CODE: [u8; 256] = {
+    let mut t = [4u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = code(b as u8) as u8;
+        b += 1;
+    }
+    t
+};
+
+/// [`SINGLE`] as a table: `[position - 1][code(base)]`, 0 where the model
+/// has no weight.
+static SINGLE_TABLE: [[f64; 5]; 30] = {
+    let mut t = [[0.0; 5]; 30];
+    let mut k = 0;
+    while k < SINGLE.len() {
+        let (pos, base, w) = SINGLE[k];
+        t[pos - 1][code(base)] = w;
+        k += 1;
+    }
+    t
+};
+
+/// [`DOUBLE`] as a table: `[position - 1][5 * code(first) + code(second)]`.
+static DOUBLE_TABLE: [[f64; 25]; 29] = {
+    let mut t = [[0.0; 25]; 29];
+    let mut k = 0;
+    while k < DOUBLE.len() {
+        let (pos, pair, w) = DOUBLE[k];
+        t[pos - 1][5 * code(pair[0]) + code(pair[1])] = w;
+        k += 1;
+    }
+    t
+};
+
 /// The Rule Set 1 score (0 to 1) of a 30-mer of upper-case A, C, G, T:
 /// 4 nt, the 20-nt protospacer, the 3-nt PAM, 3 nt.
 ///
 /// Returns `None` unless `context` is 30 bytes long. Other bytes than
 /// A, C, G, T simply match no weight (callers validate first).
+///
+/// The weights are added in the order of the model's lists (position, then
+/// the single-nucleotide list before the di-nucleotide one), one table
+/// lookup per position; a position without a weight adds 0.0, which leaves
+/// the sum unchanged, so the result is bit for bit the lists' sum.
 pub fn score(context: &[u8]) -> Option<f64> {
-    if context.len() != 30 {
-        return None;
-    }
+    let context: &[u8; 30] = context.try_into().ok()?;
     let gc = context[4..24]
         .iter()
         .filter(|&&b| b == b'G' || b == b'C')
@@ -116,15 +167,15 @@ pub fn score(context: &[u8]) -> Option<f64> {
     } else if gc > 10.0 {
         sum += (gc - 10.0) * GC_HIGH;
     }
-    for &(pos, base, w) in &SINGLE {
-        if context[pos - 1] == base {
-            sum += w;
-        }
+    let mut codes = [0u8; 30];
+    for (c, &b) in codes.iter_mut().zip(context) {
+        *c = CODE[usize::from(b)];
     }
-    for &(pos, pair, w) in &DOUBLE {
-        if context[pos - 1..pos + 1] == pair {
-            sum += w;
-        }
+    for (row, &c) in SINGLE_TABLE.iter().zip(&codes) {
+        sum += row[usize::from(c)];
+    }
+    for (row, pair) in DOUBLE_TABLE.iter().zip(codes.windows(2)) {
+        sum += row[usize::from(5 * pair[0] + pair[1])];
     }
     Some(1.0 / (1.0 + (-sum).exp()))
 }
@@ -141,6 +192,56 @@ mod tests {
         assert!((s - 0.713089368437).abs() < 1e-9, "{s}");
         let s = score(b"TCCGCACCTGTCACGGTCGGGGCTTGGCGC").unwrap();
         assert!((s - 0.0189838463593).abs() < 1e-9, "{s}");
+    }
+
+    /// The model summed straight from its lists, as the published
+    /// calculator does (matching weights only).
+    fn score_from_lists(context: &[u8]) -> f64 {
+        let gc = context[4..24]
+            .iter()
+            .filter(|&&b| b == b'G' || b == b'C')
+            .count() as f64;
+        let mut sum = INTERCEPT;
+        if gc < 10.0 {
+            sum += (10.0 - gc) * GC_LOW;
+        } else if gc > 10.0 {
+            sum += (gc - 10.0) * GC_HIGH;
+        }
+        for &(pos, base, w) in &SINGLE {
+            if context[pos - 1] == base {
+                sum += w;
+            }
+        }
+        for &(pos, pair, w) in &DOUBLE {
+            if context[pos - 1..pos + 1] == pair {
+                sum += w;
+            }
+        }
+        1.0 / (1.0 + (-sum).exp())
+    }
+
+    #[test]
+    fn tables_equal_the_lists_bit_for_bit() {
+        // Each (position, base) and (position, pair) appears once.
+        for (i, a) in SINGLE.iter().enumerate() {
+            assert!(SINGLE[..i].iter().all(|b| (a.0, a.1) != (b.0, b.1)));
+        }
+        for (i, a) in DOUBLE.iter().enumerate() {
+            assert!(DOUBLE[..i].iter().all(|b| (a.0, a.1) != (b.0, b.1)));
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            let ctx: Vec<u8> = (0..30)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b"ACGT"[(x >> 60) as usize & 3]
+                })
+                .collect();
+            let a = score(&ctx).unwrap();
+            assert_eq!(a.to_bits(), score_from_lists(&ctx).to_bits());
+        }
     }
 
     #[test]
