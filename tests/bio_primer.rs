@@ -205,6 +205,59 @@ async fn tm_defaults_match_biopython() {
     }
 }
 
+// `primer.tm_many`: one call for many primers gives, in order, Biopython's
+// Tm_NN of each (defaults, then one table / ion / salt-correction set), and
+// names an invalid sequence by its index.
+#[tokio::test]
+async fn tm_many_matches_biopython() {
+    let (reg, _d) = reg().await;
+    let mut rng = Rng(0x7a11);
+    let seqs: Vec<String> = (0..500)
+        .map(|_| {
+            let len = 2 + rng.below(50) as usize;
+            rng.dna(len)
+        })
+        .collect();
+    for (table, na, mg, saltcorr) in [("DNA_NN3", 50.0, 0.0, 5), ("DNA_NN4", 60.0, 1.5, 7)] {
+        let cases: Vec<Value> = seqs
+            .iter()
+            .map(|s| {
+                json!({"sequence": s, "method": "nn", "table": table, "na": na,
+                       "k": 0.0, "tris": 0.0, "mg": mg, "dntps": 0.0, "dnac1": 25.0,
+                       "dnac2": 25.0, "saltcorr": saltcorr, "selfcomp": false})
+            })
+            .collect();
+        let expected = reference("primer_ref", &json!({"op": "tm", "cases": cases}));
+        let out = call(
+            &reg,
+            "primer.tm_many",
+            &json!({"sequences": seqs, "table": table, "na_mm": na, "mg_mm": mg,
+                    "saltcorr": saltcorr}),
+        )
+        .await
+        .unwrap();
+        let values = out["value"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a list: {out}"));
+        assert_eq!(values.len(), seqs.len());
+        for ((c, e), v) in cases.iter().zip(expected.as_array().unwrap()).zip(values) {
+            compare("tm_many", c, &Ok(v.as_f64().unwrap()), e);
+        }
+    }
+    let err = call(
+        &reg,
+        "primer.tm_many",
+        &json!({"sequences": ["ACGTACGTACGT", "ACGTNACGT"]}),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("sequences[1]"), "{err}");
+    let empty = call(&reg, "primer.tm_many", &json!({"sequences": []}))
+        .await
+        .unwrap();
+    assert_eq!(empty["value"], json!([]));
+}
+
 // Tm_Wallace and Tm_GC (Biopython defaults), 300 random sequences each, the
 // GC method with random ions (including none, which both refuse).
 #[tokio::test]

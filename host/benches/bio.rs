@@ -1,11 +1,16 @@
 //! Bio kernels as components versus the same Rust code compiled natively:
 //! a 10 kb x 10 kb score-only alignment, guide design on a 100 kb region,
-//! and nearest-neighbour Tm of many primers (one tool call per primer, so
-//! the component figure includes the per-call overhead).
+//! and nearest-neighbour Tm of many primers, both as one `primer.tm_many`
+//! call for 100k primers and as one `primer.tm` call per primer (where the
+//! component figure is mostly the per-call overhead: a fresh instance per
+//! call).
 //!
 //! Run with `cargo bench -p bioai --bench bio` after `cargo xtask build`.
 //! Without `--bench` (under `cargo test`) it runs on tiny inputs as a smoke
-//! test.
+//! test. `BIOAI_BENCH_PLUGINS=DIR` loads the components from DIR instead of
+//! `target/plugins/` (e.g. to compare two builds); a component without
+//! `primer.tm_many` skips that line. `BIOAI_BENCH_UNMETERED=1` adds a
+//! diagnostic line: the alignment on an engine without fuel metering.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,10 +66,10 @@ fn best<T>(repeats: usize, mut f: impl FnMut() -> T) -> Duration {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let (align_len, region_len, primers, repeats) = if full {
-        (10_000, 100_000, 10_000, 3)
+    let (align_len, region_len, primers, batch, repeats) = if full {
+        (10_000, 100_000, 10_000, 100_000, 3)
     } else {
-        (200, 2_000, 20, 1)
+        (200, 2_000, 20, 200, 1)
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -84,8 +89,10 @@ fn main() {
         let policies =
             PolicySet::load(&[root().join("policies")]).expect("shipped policies are valid");
         let mut reg = Registry::new(runtime, policies);
+        let plugins = std::env::var_os("BIOAI_BENCH_PLUGINS")
+            .map_or_else(|| root().join("target/plugins"), PathBuf::from);
         for name in ["align", "crispr", "primer"] {
-            let path = root().join("target/plugins").join(format!("{name}.wasm"));
+            let path = plugins.join(format!("{name}.wasm"));
             assert!(
                 path.is_file(),
                 "{} missing: run `cargo xtask build`",
@@ -128,6 +135,40 @@ fn main() {
             component,
             native,
         );
+        if std::env::var_os("BIOAI_BENCH_UNMETERED").is_some() {
+            // Diagnostic only (production always meters fuel): the same call
+            // on an engine without fuel metering, to show its cost.
+            let unmetered = Arc::new(
+                Runtime::new(&RuntimeConfig {
+                    cache_dir: Some(root().join("target").join("bench-cache")),
+                    max_concurrent_instances: 4,
+                    metered: false,
+                    ..RuntimeConfig::default()
+                })
+                .expect("runtime"),
+            );
+            let policies =
+                PolicySet::load(&[root().join("policies")]).expect("shipped policies are valid");
+            let mut reg = Registry::new(unmetered, policies);
+            reg.load_file(&plugins.join("align.wasm"))
+                .await
+                .expect("plugin loads");
+            let mut component = Duration::MAX;
+            for _ in 0..repeats {
+                let t = Instant::now();
+                let out = reg
+                    .call("align.pairwise", &args, CallContext::default())
+                    .await
+                    .unwrap();
+                component = component.min(t.elapsed());
+                assert!(out.result.is_ok(), "{:?}", out.result);
+            }
+            report(
+                "  the same, fuel metering off (diagnostic)",
+                component,
+                native,
+            );
+        }
 
         let region = dna(region_len, 3);
         let args = json!({"sequence": region});
@@ -151,9 +192,31 @@ fn main() {
             native,
         );
 
-        let seqs: Vec<String> = (0..primers).map(|i| dna(20, 100 + i as u64)).collect();
+        let seqs: Vec<String> = (0..batch).map(|i| dna(20, 100 + i as u64)).collect();
+        if reg.tool("primer.tm_many").is_some() {
+            let args = json!({ "sequences": seqs });
+            let mut component = Duration::MAX;
+            for _ in 0..repeats {
+                let t = Instant::now();
+                let out = reg
+                    .call("primer.tm_many", &args, CallContext::default())
+                    .await
+                    .unwrap();
+                component = component.min(t.elapsed());
+                assert!(out.result.is_ok(), "{:?}", out.result);
+            }
+            let targs = primer::tm::TmArgs::default();
+            let native = best(repeats, || primer::tm::tm_many(&seqs, &targs).expect("tm"));
+            report(
+                &format!("primer Tm, {batch} primers (one tm_many call)"),
+                component,
+                native,
+            );
+        }
+
+        let seqs = &seqs[..primers];
         let t = Instant::now();
-        for s in &seqs {
+        for s in seqs {
             let out = reg
                 .call("primer.tm", &json!({"sequence": s}), CallContext::default())
                 .await
@@ -161,16 +224,21 @@ fn main() {
             assert!(out.result.is_ok(), "{:?}", out.result);
         }
         let component = t.elapsed();
-        let opts = primer::tm::NnOptions::default();
         let native = best(repeats, || {
             seqs.iter()
-                .map(|s| primer::tm::tm_nn(s.as_bytes(), &opts).expect("tm"))
+                .map(|s| primer::tm::tm(s, &primer::tm::TmArgs::default()).expect("tm"))
                 .sum::<f64>()
         });
         report(
-            &format!("primer Tm, {primers} primers (one call each)"),
+            &format!("primer Tm, {primers} primers (one tm call each)"),
             component,
             native,
+        );
+        let per_call = component.as_secs_f64() / primers as f64;
+        println!(
+            "  per tm call: component {:.1} us, native {:.3} us",
+            per_call * 1e6,
+            native.as_secs_f64() / primers as f64 * 1e6
         );
     });
 }

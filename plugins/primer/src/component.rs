@@ -34,6 +34,7 @@ impl metadata::Guest for PrimerPlugin {
             },
             tools: vec![
                 tool("tm", "Melting temperature"),
+                tool("tm-many", "Melting temperatures of many primers"),
                 tool("check", "Check a primer"),
                 tool("design", "Design primer pairs"),
             ],
@@ -88,6 +89,37 @@ impl api::Guest for PrimerPlugin {
             selfcomp,
         };
         Ok(tm::tm(&sequence, &args)?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tm_many(
+        sequences: Vec<String>,
+        method: Option<String>,
+        table: Option<String>,
+        na_mm: Option<f64>,
+        k_mm: Option<f64>,
+        tris_mm: Option<f64>,
+        mg_mm: Option<f64>,
+        dntps_mm: Option<f64>,
+        dnac1_nm: Option<f64>,
+        dnac2_nm: Option<f64>,
+        saltcorr: Option<u8>,
+        selfcomp: Option<bool>,
+    ) -> Result<Vec<f64>, String> {
+        let args = tm::TmArgs {
+            method,
+            table,
+            na: na_mm,
+            k: k_mm,
+            tris: tris_mm,
+            mg: mg_mm,
+            dntps: dntps_mm,
+            dnac1: dnac1_nm,
+            dnac2: dnac2_nm,
+            saltcorr,
+            selfcomp,
+        };
+        Ok(tm::tm_many(&sequences, &args)?)
     }
 
     fn check(sequence: String, partner: Option<String>) -> Result<PrimerCheck, String> {

@@ -466,6 +466,13 @@ pub fn salt_correction(salt: &Salt, method: u8, len: usize, gc: f64) -> Result<f
 /// A, C, G, T or U.
 pub fn normalize_acgt(argument: &str, sequence: &str) -> Result<Vec<u8>, ToolError> {
     let mut out = Vec::with_capacity(sequence.len());
+    normalize_acgt_into(argument, sequence, &mut out)?;
+    Ok(out)
+}
+
+/// [`normalize_acgt`] into `out` (cleared first), to reuse one buffer.
+fn normalize_acgt_into(argument: &str, sequence: &str, out: &mut Vec<u8>) -> Result<(), ToolError> {
+    out.clear();
     for (i, c) in sequence.chars().enumerate() {
         out.push(match c.to_ascii_uppercase() {
             'A' => b'A',
@@ -480,7 +487,7 @@ pub fn normalize_acgt(argument: &str, sequence: &str) -> Result<Vec<u8>, ToolErr
             }
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// GC fraction of an upper-case ACGT sequence.
@@ -713,41 +720,98 @@ pub struct TmArgs {
     pub selfcomp: Option<bool>,
 }
 
+/// A resolved `tm` method, with its options and defaults applied.
+// One short-lived value per call: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Method {
+    Nn(NnOptions, [[(f64, f64); 4]; 4]),
+    Wallace,
+    Gc(Salt),
+}
+
+impl Method {
+    fn resolve(args: &TmArgs) -> Result<Method, ToolError> {
+        let d = Salt::default();
+        let salt = Salt {
+            na: args.na.unwrap_or(d.na),
+            k: args.k.unwrap_or(d.k),
+            tris: args.tris.unwrap_or(d.tris),
+            mg: args.mg.unwrap_or(d.mg),
+            dntps: args.dntps.unwrap_or(d.dntps),
+        };
+        let method = args.method.as_deref().unwrap_or("nn");
+        match method.to_ascii_lowercase().as_str() {
+            "nn" => {
+                let defaults = NnOptions::default();
+                let opts = NnOptions {
+                    table: match &args.table {
+                        Some(t) => NnTable::by_name(t)?,
+                        None => defaults.table,
+                    },
+                    salt,
+                    dnac1: args.dnac1.unwrap_or(defaults.dnac1),
+                    dnac2: args.dnac2.unwrap_or(defaults.dnac2),
+                    saltcorr: args.saltcorr.unwrap_or(defaults.saltcorr),
+                    selfcomp: args.selfcomp.unwrap_or(defaults.selfcomp),
+                };
+                Ok(Method::Nn(opts, opts.table.stacks()))
+            }
+            "wallace" => Ok(Method::Wallace),
+            "gc" => Ok(Method::Gc(salt)),
+            _ => Err(ToolError::invalid_argument(
+                "method",
+                format!("unknown method {method:?}; use \"nn\" (default), \"wallace\" or \"gc\""),
+            )),
+        }
+    }
+
+    /// The Tm of `sequence`; `buf` is scratch space.
+    fn tm(&self, sequence: &str, buf: &mut Vec<u8>) -> Result<f64, ToolError> {
+        match self {
+            Method::Nn(opts, stacks) => {
+                normalize_acgt_into("sequence", sequence, buf)?;
+                tm_nn_with(buf, opts, stacks)
+            }
+            Method::Wallace => tm_wallace(sequence),
+            Method::Gc(salt) => tm_gc(sequence, salt),
+        }
+    }
+}
+
 /// The `tm` tool: dispatches on the method and applies the defaults.
 pub fn tm(sequence: &str, args: &TmArgs) -> Result<f64, ToolError> {
-    let d = Salt::default();
-    let salt = Salt {
-        na: args.na.unwrap_or(d.na),
-        k: args.k.unwrap_or(d.k),
-        tris: args.tris.unwrap_or(d.tris),
-        mg: args.mg.unwrap_or(d.mg),
-        dntps: args.dntps.unwrap_or(d.dntps),
-    };
-    let method = args.method.as_deref().unwrap_or("nn");
-    match method.to_ascii_lowercase().as_str() {
-        "nn" => {
-            let seq = normalize_acgt("sequence", sequence)?;
-            let defaults = NnOptions::default();
-            let opts = NnOptions {
-                table: match &args.table {
-                    Some(t) => NnTable::by_name(t)?,
-                    None => defaults.table,
-                },
-                salt,
-                dnac1: args.dnac1.unwrap_or(defaults.dnac1),
-                dnac2: args.dnac2.unwrap_or(defaults.dnac2),
-                saltcorr: args.saltcorr.unwrap_or(defaults.saltcorr),
-                selfcomp: args.selfcomp.unwrap_or(defaults.selfcomp),
-            };
-            tm_nn(&seq, &opts)
-        }
-        "wallace" => tm_wallace(sequence),
-        "gc" => tm_gc(sequence, &salt),
-        _ => Err(ToolError::invalid_argument(
-            "method",
-            format!("unknown method {method:?}; use \"nn\" (default), \"wallace\" or \"gc\""),
-        )),
+    Method::resolve(args)?.tm(sequence, &mut Vec::new())
+}
+
+/// Most sequences one `tm-many` call accepts.
+pub const MAX_MANY: usize = 1_000_000;
+
+/// The `tm-many` tool: [`tm`] of every sequence with the same options (read
+/// and checked once), in order. An error names the sequence by its 0-based
+/// index (`sequences[3]`).
+pub fn tm_many<S: AsRef<str>>(sequences: &[S], args: &TmArgs) -> Result<Vec<f64>, ToolError> {
+    if sequences.len() > MAX_MANY {
+        return Err(ToolError::limit_exceeded(format!(
+            "{} sequences given; at most {MAX_MANY} per call (split the list)",
+            sequences.len()
+        )));
     }
+    let method = Method::resolve(args)?;
+    let mut buf = Vec::new();
+    sequences
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            method
+                .tm(s.as_ref(), &mut buf)
+                .map_err(|e| match e.argument() {
+                    Some("sequence") => {
+                        ToolError::invalid_argument(format!("sequences[{i}]"), e.detail())
+                    }
+                    _ => e,
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -864,6 +928,33 @@ mod tests {
             ..TmArgs::default()
         };
         assert!(tm(s, &t).unwrap_err().to_string().contains("DNA_NN4"));
+    }
+
+    #[test]
+    fn many_equals_one_by_one() {
+        // Biopython 1.85 doctest values (see `biopython_doctests`): the
+        // batch gives each sequence's own Tm, in order.
+        let s = "CGTTCCAAAGATGTGGGCATGAGCTTAC";
+        let f = |v: Vec<f64>| v.iter().map(|x| format!("{x:.2}")).collect::<Vec<_>>();
+        assert_eq!(
+            f(tm_many(&[s, s], &TmArgs::default()).unwrap()),
+            ["60.32", "60.32"]
+        );
+        let t = TmArgs {
+            table: Some("DNA_NN1".into()),
+            ..TmArgs::default()
+        };
+        assert_eq!(f(tm_many(&[s], &t).unwrap()), ["72.19"]);
+        let w = TmArgs {
+            method: Some("wallace".into()),
+            ..TmArgs::default()
+        };
+        assert_eq!(f(tm_many(&[s], &w).unwrap()), ["84.00"]);
+        assert!(tm_many::<&str>(&[], &TmArgs::default()).unwrap().is_empty());
+        let e = tm_many(&[s, "ACGN"], &TmArgs::default()).unwrap_err();
+        assert_eq!(e.argument(), Some("sequences[1]"), "{e}");
+        let e = tm_many(&[s, "A"], &TmArgs::default()).unwrap_err();
+        assert_eq!(e.argument(), Some("sequences[1]"), "{e}");
     }
 
     #[test]
