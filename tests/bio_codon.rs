@@ -433,21 +433,26 @@ async fn hand_checked_values_and_strands() {
     assert_eq!(r["cds"], "AGA");
     assert_eq!(r["cai_before"], Value::Null);
     assert_eq!(r["cai_after"], json!(1.0));
-    // CHO uses the mouse table, and says so.
+    // CHO uses Kazusa's Cricetulus griseus table (species=10029), and says
+    // so.
     let r = ok(&reg, json!({"protein_or_cds": "MW", "host": "cho"})).await;
-    assert!(
-        r["codon_table"]
-            .as_str()
-            .unwrap()
-            .contains("m_musculus_10090")
-    );
-    assert!(
-        r["codon_table"]
-            .as_str()
-            .unwrap()
-            .contains("Cricetulus griseus")
-    );
+    let table = r["codon_table"].as_str().unwrap();
+    assert!(table.starts_with("cricetulus_griseus_10029"), "{table}");
+    assert!(table.contains("Cricetulus griseus"), "{table}");
+    assert!(table.contains("Kazusa"), "{table}");
     assert_eq!(r["cai_after"], Value::Null);
+    // Kazusa CHO: Leu CTG 5955 of 15117 (0.39) is the most used Leu codon,
+    // Gln CAG 5122 of 6709 (0.76), stop TGA 177 of 354 (0.50; TAA 93, TAG
+    // 84); Leu CTT 2023 (0.13) has w = 0.13 / 0.39.
+    let r = ok(
+        &reg,
+        json!({"protein_or_cds": "ATGCTTCAATAA", "host": "cho"}),
+    )
+    .await;
+    assert_eq!(r["cds"], "ATGCTGCAGTGA");
+    // CAA 1587 of 6709 = 0.24: w = 0.24 / 0.76.
+    let want = ((0.13f64 / 0.39).ln() / 2.0 + (0.24f64 / 0.76).ln() / 2.0).exp();
+    close(&r["cai_before"], &json!(want), 1e-9, "CHO ATG CTT CAA TAA");
     // E. coli E F best codons are GAA TTT; the site AAATTC is their reverse
     // complement, so it is found on the reverse strand and removed.
     let r = ok(

@@ -14,7 +14,10 @@ Reads one JSON request on stdin and prints JSON results:
 Written separately from the Rust code. Codon usage comes from the PyPI
 package python-codon-tables (0.1.18; Kazusa tables), read at run time here
 (the plugin has a generated copy). It ships no Cricetulus griseus (CHO)
-table; host "cho" uses m_musculus_10090, as the plugin documents.
+table; host "cho" reads Kazusa's table for taxid 10029 from
+plugins/codon/data/cricetulus_griseus_10029.txt (the published counts) and
+turns the counts into relative frequencies per amino acid here, rounded to
+2 decimals like the Kazusa fractions.
 
 CAI is computed twice:
 
@@ -35,6 +38,8 @@ GC uses Bio.SeqUtils.gc_fraction, site search uses Bio.SeqUtils.nt_search
 
 import json
 import math
+import os
+import re
 import sys
 
 from Bio.Data.CodonTable import standard_dna_table
@@ -53,8 +58,17 @@ TABLES = {
     "s_cerevisiae": "s_cerevisiae_4932",
     "h_sapiens": "h_sapiens_9606",
     "m_musculus": "m_musculus_10090",
-    "cho": "m_musculus_10090",
 }
+
+CHO_TABLE = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)),
+    "..",
+    "..",
+    "plugins",
+    "codon",
+    "data",
+    "cricetulus_griseus_10029.txt",
+)
 
 
 def families():
@@ -68,7 +82,25 @@ def families():
 FAMILIES = families()
 
 
+def cho_freqs():
+    with open(CHO_TABLE) as f:
+        text = f.read()
+    counts = {
+        codon.replace("U", "T"): int(n)
+        for codon, n in re.findall(r"([ACGU]{3})\s+[0-9.]+\(\s*(\d+)\)", text)
+    }
+    assert len(counts) == 64, counts
+    out = {}
+    for codons in FAMILIES.values():
+        total = sum(counts[c] for c in codons)
+        for c in codons:
+            out[c] = round(counts[c] / total, 2)
+    return out
+
+
 def freqs(host):
+    if host == "cho":
+        return cho_freqs()
     table = pct.get_codons_table(TABLES[host])  # {aa: {codon: f}}, T not U
     return {codon: f for aa in table.values() for codon, f in aa.items()}
 

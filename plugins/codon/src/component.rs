@@ -22,7 +22,7 @@ impl metadata::Guest for Codon {
             namespace: Some("codon".into()),
             title: "Codon optimization".into(),
             description: "Codon optimization of a protein or CDS for E. coli, yeast, human, \
-                          mouse or CHO (mouse table as proxy) with Kazusa codon usage, CAI \
+                          mouse or CHO (Chinese hamster) with Kazusa codon usage, CAI \
                           before and after, and removal of unwanted sites on both strands."
                 .into(),
             version: env!("CARGO_PKG_VERSION").into(),
