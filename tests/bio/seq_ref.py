@@ -1,13 +1,14 @@
-"""Independent reference for the `seq` plugin's parse-fastq, find-orfs and
-stats tools, computed with Biopython 1.85.
+"""Independent reference for the `seq` plugin's parse-fastq, find-orfs,
+stats and translate tools, computed with Biopython 1.85.
 
 Reads a JSON request on stdin:
     {"fastq": [{"text": str, "offset": 33|64}, ...],
      "orfs":  [{"sequence": str, "min_length": int, "both_strands": bool,
                 "table": int}, ...],
-     "stats": [{"sequence": str, "window": int}, ...]}
-and prints {"fastq": [...], "orfs": [...], "stats": [...]}, one entry per
-case:
+     "stats": [{"sequence": str, "window": int}, ...],
+     "translate": [{"sequence": str, "table": int, "to_stop": bool}, ...]}
+and prints {"fastq": [...], "orfs": [...], "stats": [...],
+"translate": [...]}, one entry per case:
 
 fastq: Bio.SeqIO.parse(handle, "fastq") (offset 33) or "fastq-illumina"
     (offset 64). {"records": [{"id", "description", "sequence", "quality",
@@ -34,6 +35,11 @@ stats: Bio.SeqUtils: length and letter counts (str.count), gc_fraction
     when Biopython raises ValueError (ambiguous letters, or both T and U) or
     the sequence is empty (Biopython would return one water, 18.0153, which
     the plugin does not report), and GC_skew(seq, window).
+
+translate: str(Seq(sequence).translate(table=table, to_stop=to_stop)),
+    {"protein": str} or {"error": message}. Biopython's own handling of
+    ambiguous codons (B, J, Z, X); a trailing partial codon is dropped (its
+    warning ignored).
 """
 
 import io
@@ -136,12 +142,23 @@ def stats_case(case):
     }
 
 
+def translate_case(case):
+    seq = case["sequence"]
+    n = len(seq) - len(seq) % 3
+    try:
+        protein = Seq(seq[:n]).translate(table=case["table"], to_stop=case["to_stop"])
+        return {"protein": str(protein)}
+    except Exception as e:  # noqa: BLE001 - Biopython refuses the case
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
 def main():
     request = json.load(sys.stdin)
     out = {
         "fastq": [fastq_case(c) for c in request.get("fastq", [])],
         "orfs": [orfs_case(c) for c in request.get("orfs", [])],
         "stats": [stats_case(c) for c in request.get("stats", [])],
+        "translate": [translate_case(c) for c in request.get("translate", [])],
     }
     json.dump(out, sys.stdout)
 

@@ -69,7 +69,7 @@ impl sequence::Guest for Seq {
         to_stop: Option<bool>,
     ) -> Result<String, String> {
         let table = table.unwrap_or(1);
-        let t = translate::translate(&sequence, table, to_stop.unwrap_or(false))?;
+        let t = translate::translate_biopython(&sequence, table, to_stop.unwrap_or(false))?;
         if t.trailing_bases > 0 {
             bioai_sdk::log!(
                 warn,

@@ -191,6 +191,17 @@ mod tests {
             .unwrap()
             .protein;
         assert_eq!(bio, "BJZX");
+        // More of Biopython 1.85's Seq(...).translate(table=...) outputs:
+        // MTT (ATT/CTT), WTA (ATA/TTA), MTH J in table 1; in table 2 ATA is
+        // M, so MTH and HTA are X; TRA is TAA/TGA, both stops in table 1,
+        // a stop or W in table 2; GAS (D/E), CAS (H/Q) and ATN (I/M) are X.
+        let b = |s: &str, t: u8, to_stop: bool| translate_biopython(s, t, to_stop).unwrap().protein;
+        assert_eq!(b("MTTWTAMTH", 1, false), "JJJ");
+        assert_eq!(b("MTHHTARAYSAR", 2, false), "XXBZ");
+        assert_eq!(b("TRA", 1, false), "*");
+        assert_eq!(b("TRA", 2, false), "X");
+        assert_eq!(b("GASCASATN", 1, false), "XXX");
+        assert_eq!(b("ATGRAYTAR", 1, true), "MB");
         // An ambiguous stop does not end a to_stop translation.
         assert_eq!(tr("ATGTANAAA", 1, true), "MXK");
     }
