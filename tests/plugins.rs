@@ -186,9 +186,14 @@ async fn compiled_components_are_cached_on_disk() {
     let seq = component("plugins", "seq");
     let first = Runtime::new(&config).unwrap();
     first.load_file(&seq).unwrap();
-    let entries: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
-    assert_eq!(entries.len(), 1, "one artifact written");
-    let artifact = entries[0].as_ref().unwrap().path();
+    // Artifacts only: each has a `.lock` beside it, taken while compiling.
+    let entries: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(entries.len(), 1, "one artifact written: {entries:?}");
+    let artifact = entries[0].clone();
     let modified = std::fs::metadata(&artifact).unwrap().modified().unwrap();
 
     // A new runtime (a restart) loads from the artifact without rewriting it.
