@@ -199,7 +199,7 @@ pub trait HostTool: Send + Sync + 'static {
 #[derive(Clone)]
 enum Entry {
     /// An export of a plugin component.
-    Plugin(Arc<Plugin>, Tool),
+    Plugin(Arc<Plugin>, Box<Tool>),
     /// A tool of the host.
     Host(Arc<dyn HostTool>),
 }
@@ -431,7 +431,7 @@ impl Registry {
         );
         for tool in tools {
             self.tools
-                .insert(tool.name.clone(), Entry::Plugin(plugin.clone(), tool));
+                .insert(tool.name.clone(), Entry::Plugin(plugin.clone(), Box::new(tool)));
         }
         self.plugins.insert(plugin.name.clone(), plugin.clone());
         Ok(plugin)
