@@ -430,8 +430,10 @@ impl Registry {
             "loaded plugin"
         );
         for tool in tools {
-            self.tools
-                .insert(tool.name.clone(), Entry::Plugin(plugin.clone(), Box::new(tool)));
+            self.tools.insert(
+                tool.name.clone(),
+                Entry::Plugin(plugin.clone(), Box::new(tool)),
+            );
         }
         self.plugins.insert(plugin.name.clone(), plugin.clone());
         Ok(plugin)
