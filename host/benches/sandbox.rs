@@ -184,6 +184,7 @@ async fn over_mcp(sandbox: Arc<Sandbox>, runtime: Arc<Runtime>, n: usize) -> Vec
             .body(Full::new(Bytes::from(body)))
             .expect("request builds");
         let t = Instant::now();
+        send.ready().await.expect("the connection stays open");
         let response = send.send_request(request).await.expect("response");
         let body = response
             .into_body()
