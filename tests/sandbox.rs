@@ -796,3 +796,41 @@ async fn docker_driver_when_an_engine_is_reachable() {
     }
     assert!(scratch_is_empty(data.path()));
 }
+
+/// Unbounded recursion, with Python's own limit lifted so the interpreter's
+/// native stack is what overflows: stopped with an error (RecursionError,
+/// or a crash of the interpreter reported as such), the host unharmed, and
+/// the next run clean; in the component and in the bwrap fallback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_recursion_is_stopped_and_the_next_run_is_clean() {
+    const DEEP: &str =
+        "import sys\nsys.setrecursionlimit(10**8)\ndef f(n):\n    return f(n + 1) + 1\nf(0)\n";
+    let stopped = |out: &RunOutcome| {
+        let raised = out
+            .exception
+            .as_ref()
+            .is_some_and(|e| e.type_name == "RecursionError" || e.type_name == "MemoryError");
+        let crashed = matches!(
+            error_kind(out),
+            Some(ErrorKind::Crashed | ErrorKind::MemoryLimit)
+        );
+        raised || crashed
+    };
+    let data = tempfile::tempdir().expect("tempdir");
+    let sb = component_sandbox(data.path()).await;
+    let out = run_code(&sb, DEEP).await;
+    assert!(stopped(&out), "component: {out:?}");
+    let next = run_code(&sb, "'f' in globals()").await;
+    assert_eq!(
+        value_json(&next),
+        json!(false),
+        "component: state carried over"
+    );
+
+    let sb = bwrap_sandbox(data.path(), |_| {}).await;
+    let out = run(&sb, native(DEEP)).await;
+    assert!(stopped(&out), "bwrap: {out:?}");
+    let next = run(&sb, native("'f' in globals()")).await;
+    assert_eq!(value_json(&next), json!(false), "bwrap: state carried over");
+    assert!(scratch_is_empty(data.path()));
+}
