@@ -53,6 +53,27 @@ fn report(what: &str, component: Duration, native: Duration) {
     );
 }
 
+/// The best of `repeats` calls of `tool` through the registry (a fresh
+/// instance each call, as in production); every call must succeed.
+async fn best_call(
+    reg: &Registry,
+    tool: &str,
+    args: &serde_json::Value,
+    repeats: usize,
+) -> Duration {
+    let mut fastest = Duration::MAX;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let out = reg
+            .call(tool, args, CallContext::default())
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: {e}"));
+        fastest = fastest.min(t.elapsed());
+        assert!(out.result.is_ok(), "{tool}: {:?}", out.result);
+    }
+    fastest
+}
+
 fn best<T>(repeats: usize, mut f: impl FnMut() -> T) -> Duration {
     (0..repeats)
         .map(|_| {
@@ -109,16 +130,7 @@ fn main() {
         let b = dna(align_len, 2);
         let args = json!({"a": a, "b": b, "match": 2.0, "mismatch": -1.0,
             "gap_open": -5.0, "gap_extend": -1.0, "score_only": true});
-        let mut component = Duration::MAX;
-        for _ in 0..repeats {
-            let t = Instant::now();
-            let out = reg
-                .call("align.pairwise", &args, CallContext::default())
-                .await
-                .unwrap();
-            component = component.min(t.elapsed());
-            assert!(out.result.is_ok(), "{:?}", out.result);
-        }
+        let component = best_call(&reg, "align.pairwise", &args, repeats).await;
         let req = align::Request {
             a: a.clone(),
             b: b.clone(),
@@ -153,16 +165,7 @@ fn main() {
             reg.load_file(&plugins.join("align.wasm"))
                 .await
                 .expect("plugin loads");
-            let mut component = Duration::MAX;
-            for _ in 0..repeats {
-                let t = Instant::now();
-                let out = reg
-                    .call("align.pairwise", &args, CallContext::default())
-                    .await
-                    .unwrap();
-                component = component.min(t.elapsed());
-                assert!(out.result.is_ok(), "{:?}", out.result);
-            }
+            let component = best_call(&reg, "align.pairwise", &args, repeats).await;
             report(
                 "  the same, fuel metering off (diagnostic)",
                 component,
@@ -172,16 +175,7 @@ fn main() {
 
         let region = dna(region_len, 3);
         let args = json!({"sequence": region});
-        let mut component = Duration::MAX;
-        for _ in 0..repeats {
-            let t = Instant::now();
-            let out = reg
-                .call("crispr.design_guides", &args, CallContext::default())
-                .await
-                .unwrap();
-            component = component.min(t.elapsed());
-            assert!(out.result.is_ok(), "{:?}", out.result);
-        }
+        let component = best_call(&reg, "crispr.design_guides", &args, repeats).await;
         let params = crispr::design::Params::default();
         let native = best(repeats, || {
             crispr::design::design(&region, &params).expect("designs")
@@ -195,16 +189,7 @@ fn main() {
         let seqs: Vec<String> = (0..batch).map(|i| dna(20, 100 + i as u64)).collect();
         if reg.tool("primer.tm_many").is_some() {
             let args = json!({ "sequences": seqs });
-            let mut component = Duration::MAX;
-            for _ in 0..repeats {
-                let t = Instant::now();
-                let out = reg
-                    .call("primer.tm_many", &args, CallContext::default())
-                    .await
-                    .unwrap();
-                component = component.min(t.elapsed());
-                assert!(out.result.is_ok(), "{:?}", out.result);
-            }
+            let component = best_call(&reg, "primer.tm_many", &args, repeats).await;
             let targs = primer::tm::TmArgs::default();
             let native = best(repeats, || primer::tm::tm_many(&seqs, &targs).expect("tm"));
             report(
