@@ -49,12 +49,12 @@ pub struct ArgError {
 impl ArgError {
     /// A value of the wrong shape or out of range.
     pub(crate) fn invalid(
-        path: &str,
+        path: &crate::path::Path<'_>,
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> Self {
         ArgError {
-            path: path.to_owned(),
+            path: path.to_string(),
             expected: expected.into(),
             found: found.into(),
             kind: ArgErrorKind::Invalid,

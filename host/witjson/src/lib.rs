@@ -85,6 +85,7 @@
 mod check;
 mod describe;
 mod error;
+mod path;
 mod schema;
 mod to_json;
 mod to_val;
@@ -107,6 +108,27 @@ use schema::Mode;
 /// distinct WIT names stay distinct.
 pub fn snake_case(wit_name: &str) -> String {
     wit_name.trim_start_matches('%').replace('-', "_")
+}
+
+/// Whether `json_name` is `snake_case(wit_name)`, without allocating (the
+/// conversions compare names once per value of large lists).
+pub(crate) fn is_json_name(wit_name: &str, json_name: &str) -> bool {
+    let wit = wit_name.trim_start_matches('%');
+    wit.len() == json_name.len()
+        && wit
+            .bytes()
+            .zip(json_name.bytes())
+            .all(|(w, j)| if w == b'-' { j == b'_' } else { w == j })
+}
+
+/// `snake_case(wit_name)`, borrowed when no `-` has to change.
+pub(crate) fn json_name(wit_name: &str) -> std::borrow::Cow<'_, str> {
+    let wit = wit_name.trim_start_matches('%');
+    if wit.contains('-') {
+        std::borrow::Cow::Owned(wit.replace('-', "_"))
+    } else {
+        std::borrow::Cow::Borrowed(wit)
+    }
 }
 
 /// Follows type aliases (`type a = b;`, and `use`d types) to the type they name.
@@ -261,7 +283,7 @@ impl<'a> ToolSignature<'a> {
             });
         }
         let params = self.func.params.iter().map(|p| (p.name.as_str(), &p.ty));
-        let vals = to_val::object_to_vals(self.resolve, params, args, "")?;
+        let vals = to_val::object_to_vals(self.resolve, params, args, &path::Path::TOP)?;
         Ok(vals.into_iter().map(|(_, val)| val).collect())
     }
 
@@ -287,17 +309,26 @@ impl<'a> ToolSignature<'a> {
             return match val {
                 Val::Result(Ok(payload)) => match (&r.ok, payload) {
                     (Some(ok), Some(payload)) => {
-                        let json = to_json::to_json(self.resolve, ok, payload, "")?;
+                        let json = to_json::to_json(self.resolve, ok, payload, &path::Path::TOP)?;
                         Ok(ToolOutput::Success(self.wrap(ok, json)))
                     }
                     _ => {
-                        to_json::payload_to_json(self.resolve, &r.ok, payload.as_deref(), "ok")?;
+                        to_json::payload_to_json(
+                            self.resolve,
+                            &r.ok,
+                            payload.as_deref(),
+                            &path::Path::Root("ok"),
+                        )?;
                         Ok(ToolOutput::Success(json!({})))
                     }
                 },
                 Val::Result(Err(payload)) => {
-                    let detail =
-                        to_json::payload_to_json(self.resolve, &r.err, payload.as_deref(), "err")?;
+                    let detail = to_json::payload_to_json(
+                        self.resolve,
+                        &r.err,
+                        payload.as_deref(),
+                        &path::Path::Root("err"),
+                    )?;
                     Ok(ToolOutput::ToolError {
                         message: error_message(&detail),
                         detail,
@@ -310,7 +341,7 @@ impl<'a> ToolSignature<'a> {
                 }),
             };
         }
-        let json = to_json::to_json(self.resolve, ty, val, "")?;
+        let json = to_json::to_json(self.resolve, ty, val, &path::Path::TOP)?;
         Ok(ToolOutput::Success(self.wrap(ty, json)))
     }
 

@@ -7,19 +7,19 @@ use wit_parser::{Resolve, Type, TypeDefKind};
 use crate::dealias;
 use crate::describe::{val_kind, wit_type_name};
 use crate::error::ConvertError;
+use crate::path::Path;
 use crate::snake_case;
-use crate::to_val::{field_path, index_path};
 
 /// Converts a component value of WIT type `ty` to its JSON form (the mapping
 /// in the crate docs). Needs no wasmtime type information: the value's shape
 /// is checked against `ty` as it is walked.
 pub fn val_to_json(resolve: &Resolve, ty: &Type, val: &Val) -> Result<Value, ConvertError> {
-    to_json(resolve, ty, val, "")
+    to_json(resolve, ty, val, &Path::TOP)
 }
 
-fn mismatch(resolve: &Resolve, ty: &Type, val: &Val, path: &str) -> ConvertError {
+fn mismatch(resolve: &Resolve, ty: &Type, val: &Val, path: &Path<'_>) -> ConvertError {
     ConvertError::Mismatch {
-        path: path.to_owned(),
+        path: path.to_string(),
         expected: format!("a `{}`", wit_type_name(resolve, ty)),
         found: val_kind(val),
     }
@@ -33,7 +33,7 @@ pub(crate) fn to_json(
     resolve: &Resolve,
     ty: &Type,
     val: &Val,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Value, ConvertError> {
     Ok(match (ty, val) {
         (Type::Bool, Val::Bool(b)) => Value::Bool(*b),
@@ -53,7 +53,7 @@ pub(crate) fn to_json(
         (Type::Id(id), _) => typedef_to_json(resolve, ty, &resolve.types[*id].kind, val, path)?,
         (Type::ErrorContext, _) => {
             return Err(ConvertError::Unsupported {
-                path: path.to_owned(),
+                path: path.to_string(),
                 wit_type: "error-context".into(),
             });
         }
@@ -66,11 +66,11 @@ fn typedef_to_json(
     ty: &Type,
     kind: &TypeDefKind,
     val: &Val,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Value, ConvertError> {
     let mismatch = || mismatch(resolve, ty, val, path);
     let missing = |what: String| ConvertError::Mismatch {
-        path: path.to_owned(),
+        path: path.to_string(),
         expected: what,
         found: val_kind(val),
     };
@@ -94,7 +94,7 @@ fn typedef_to_json(
                         })?,
                 };
                 let key = snake_case(&field.name);
-                let json = to_json(resolve, &field.ty, value, &field_path(path, &key))?;
+                let json = to_json(resolve, &field.ty, value, &Path::Field(path, &key))?;
                 obj.insert(key, json);
             }
             Value::Object(obj)
@@ -122,7 +122,7 @@ fn typedef_to_json(
                 .iter()
                 .zip(&t.types)
                 .enumerate()
-                .map(|(i, (item, ty))| to_json(resolve, ty, item, &index_path(path, i)))
+                .map(|(i, (item, ty))| to_json(resolve, ty, item, &Path::Index(path, i)))
                 .collect::<Result<_, _>>()?;
             Value::Array(items)
         }
@@ -136,7 +136,7 @@ fn typedef_to_json(
             match (&case.ty, payload) {
                 (None, None) => Value::String(key),
                 (Some(t), Some(payload)) => {
-                    let json = to_json(resolve, t, payload, &field_path(path, &key))?;
+                    let json = to_json(resolve, t, payload, &Path::Field(path, &key))?;
                     json!({ key: json })
                 }
                 (None, Some(_)) => {
@@ -166,7 +166,7 @@ fn typedef_to_json(
                 resolve,
                 payload_ty,
                 payload.as_deref(),
-                &field_path(path, key),
+                &Path::Field(path, key),
             )?;
             json!({ key: json })
         }
@@ -175,7 +175,7 @@ fn typedef_to_json(
             let items = items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| to_json(resolve, t, item, &index_path(path, i)))
+                .map(|(i, item)| to_json(resolve, t, item, &Path::Index(path, i)))
                 .collect::<Result<_, _>>()?;
             Value::Array(items)
         }
@@ -190,7 +190,7 @@ fn typedef_to_json(
             _,
         ) => {
             return Err(ConvertError::Unsupported {
-                path: path.to_owned(),
+                path: path.to_string(),
                 wit_type: wit_type_name(resolve, ty),
             });
         }
@@ -204,18 +204,18 @@ pub(crate) fn payload_to_json(
     resolve: &Resolve,
     ty: &Option<Type>,
     payload: Option<&Val>,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Value, ConvertError> {
     match (ty, payload) {
         (None, None) => Ok(Value::Null),
         (Some(t), Some(v)) => to_json(resolve, t, v, path),
         (None, Some(v)) => Err(ConvertError::Mismatch {
-            path: path.to_owned(),
+            path: path.to_string(),
             expected: "no payload".into(),
             found: val_kind(v),
         }),
         (Some(t), None) => Err(ConvertError::Mismatch {
-            path: path.to_owned(),
+            path: path.to_string(),
             expected: format!("a `{}`", wit_type_name(resolve, t)),
             found: "no payload".into(),
         }),
@@ -229,15 +229,15 @@ fn map_to_json(
     k: &Type,
     v: &Type,
     pairs: &[(Val, Val)],
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Value, ConvertError> {
     if dealias(resolve, k) == Type::String {
         let mut obj = Map::new();
         for (i, (key, value)) in pairs.iter().enumerate() {
             let Val::String(key) = key else {
-                return Err(mismatch(resolve, k, key, &index_path(path, i)));
+                return Err(mismatch(resolve, k, key, &Path::Index(path, i)));
             };
-            let json = to_json(resolve, v, value, &field_path(path, key))?;
+            let json = to_json(resolve, v, value, &Path::Field(path, key))?;
             obj.insert(key.clone(), json);
         }
         return Ok(Value::Object(obj));
@@ -246,9 +246,9 @@ fn map_to_json(
         .iter()
         .enumerate()
         .map(|(i, (key, value))| {
-            let item_path = index_path(path, i);
-            let key = to_json(resolve, k, key, &index_path(&item_path, 0))?;
-            let value = to_json(resolve, v, value, &index_path(&item_path, 1))?;
+            let item_path = Path::Index(path, i);
+            let key = to_json(resolve, k, key, &Path::Index(&item_path, 0))?;
+            let value = to_json(resolve, v, value, &Path::Index(&item_path, 1))?;
             Ok(json!([key, value]))
         })
         .collect::<Result<_, _>>()?;

@@ -6,7 +6,8 @@ use wit_parser::{Resolve, Type, TypeDefKind, Variant};
 
 use crate::describe::{expected, found, int_range, items_phrase, variant_expected, wit_type_name};
 use crate::error::{ArgError, ArgErrorKind};
-use crate::{dealias, is_option, snake_case};
+use crate::path::Path;
+use crate::{dealias, is_json_name, is_option, json_name, snake_case};
 
 /// Converts the JSON form of a value of WIT type `ty` into a component value.
 ///
@@ -20,6 +21,16 @@ pub fn json_to_val(
     ty: &Type,
     json: &Value,
     path: &str,
+) -> Result<Val, ArgError> {
+    to_val(resolve, ty, json, &Path::Root(path))
+}
+
+/// [`json_to_val`] at a position.
+pub(crate) fn to_val(
+    resolve: &Resolve,
+    ty: &Type,
+    json: &Value,
+    path: &Path<'_>,
 ) -> Result<Val, ArgError> {
     if let Some((min, max)) = int_range(ty) {
         let n = integer(json, path, min, max)?;
@@ -71,10 +82,10 @@ pub fn json_to_val(
     }
 }
 
-fn unsupported(resolve: &Resolve, ty: &Type, path: &str) -> ArgError {
+fn unsupported(resolve: &Resolve, ty: &Type, path: &Path<'_>) -> ArgError {
     let wit_type = wit_type_name(resolve, ty);
     ArgError {
-        path: path.to_owned(),
+        path: path.to_string(),
         expected: format!("a value of type `{wit_type}`"),
         found: "a value that cannot be converted".into(),
         kind: ArgErrorKind::Unsupported { wit_type },
@@ -83,7 +94,7 @@ fn unsupported(resolve: &Resolve, ty: &Type, path: &str) -> ArgError {
 
 /// The integer in `json`, range-checked. Integral floats (`3.0`) count as
 /// integers, as in JSON Schema.
-fn integer(json: &Value, path: &str, min: i128, max: i128) -> Result<i128, ArgError> {
+fn integer(json: &Value, path: &Path<'_>, min: i128, max: i128) -> Result<i128, ArgError> {
     let err = || ArgError::invalid(path, format!("an integer from {min} to {max}"), found(json));
     let Value::Number(n) = json else {
         return Err(err());
@@ -112,7 +123,7 @@ fn typedef_to_val(
     ty: &Type,
     kind: &TypeDefKind,
     json: &Value,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Val, ArgError> {
     let mismatch = || ArgError::invalid(path, expected(resolve, ty), found(json));
     match kind {
@@ -124,10 +135,10 @@ fn typedef_to_val(
             let items = json.as_array().ok_or_else(mismatch)?;
             let mut names: Vec<String> = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                let item_path = index_path(path, i);
+                let item_path = Path::Index(path, i);
                 let flag = item
                     .as_str()
-                    .and_then(|s| f.flags.iter().find(|f| snake_case(&f.name) == s))
+                    .and_then(|s| f.flags.iter().find(|f| is_json_name(&f.name, s)))
                     .ok_or_else(|| {
                         let names = crate::describe::quoted_list(f.flags.iter().map(|f| &f.name));
                         ArgError::invalid(&item_path, format!("one of {names}"), found(item))
@@ -152,21 +163,19 @@ fn typedef_to_val(
                 .iter()
                 .zip(&t.types)
                 .enumerate()
-                .map(|(i, (item, ty))| json_to_val(resolve, ty, item, &index_path(path, i)))
+                .map(|(i, (item, ty))| to_val(resolve, ty, item, &Path::Index(path, i)))
                 .collect::<Result<_, _>>()?;
             Ok(Val::Tuple(vals))
         }
         TypeDefKind::Variant(v) => variant_to_val(resolve, v, json, path),
         TypeDefKind::Enum(e) => json
             .as_str()
-            .and_then(|s| e.cases.iter().find(|c| snake_case(&c.name) == s))
+            .and_then(|s| e.cases.iter().find(|c| is_json_name(&c.name, s)))
             .map(|c| Val::Enum(c.name.clone()))
             .ok_or_else(mismatch),
         TypeDefKind::Option(t) => match json {
             Value::Null => Ok(Val::Option(None)),
-            _ => Ok(Val::Option(Some(Box::new(json_to_val(
-                resolve, t, json, path,
-            )?)))),
+            _ => Ok(Val::Option(Some(Box::new(to_val(resolve, t, json, path)?)))),
         },
         TypeDefKind::Result(r) => {
             let (key, payload) = single_entry(json).ok_or_else(mismatch)?;
@@ -175,9 +184,9 @@ fn typedef_to_val(
                 "err" => &r.err,
                 _ => return Err(mismatch()),
             };
-            let payload_path = field_path(path, key);
+            let payload_path = Path::Field(path, key);
             let payload = match payload_ty {
-                Some(t) => Some(Box::new(json_to_val(resolve, t, payload, &payload_path)?)),
+                Some(t) => Some(Box::new(to_val(resolve, t, payload, &payload_path)?)),
                 None if payload.is_null() => None,
                 None => return Err(ArgError::invalid(&payload_path, "null", found(payload))),
             };
@@ -203,7 +212,7 @@ fn typedef_to_val(
             list_to_vals(resolve, t, items, path).map(Val::FixedLengthList)
         }
         TypeDefKind::Map(k, v) => map_to_val(resolve, k, v, json, path),
-        TypeDefKind::Type(t) => json_to_val(resolve, t, json, path),
+        TypeDefKind::Type(t) => to_val(resolve, t, json, path),
         TypeDefKind::Resource
         | TypeDefKind::Handle(_)
         | TypeDefKind::Future(_)
@@ -216,12 +225,12 @@ fn list_to_vals(
     resolve: &Resolve,
     ty: &Type,
     items: &[Value],
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Vec<Val>, ArgError> {
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| json_to_val(resolve, ty, item, &index_path(path, i)))
+        .map(|(i, item)| to_val(resolve, ty, item, &Path::Index(path, i)))
         .collect()
 }
 
@@ -229,10 +238,10 @@ fn variant_to_val(
     resolve: &Resolve,
     v: &Variant,
     json: &Value,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Val, ArgError> {
     let mismatch = || ArgError::invalid(path, variant_expected(v), found(json));
-    let case_named = |s: &str| v.cases.iter().find(|c| snake_case(&c.name) == s);
+    let case_named = |s: &str| v.cases.iter().find(|c| is_json_name(&c.name, s));
     match json {
         Value::String(s) => {
             let case = case_named(s).ok_or_else(mismatch)?;
@@ -250,7 +259,7 @@ fn variant_to_val(
             let case = case_named(key).ok_or_else(mismatch)?;
             match &case.ty {
                 Some(t) => {
-                    let val = json_to_val(resolve, t, payload, &field_path(path, key))?;
+                    let val = to_val(resolve, t, payload, &Path::Field(path, key))?;
                     Ok(Val::Variant(case.name.clone(), Some(Box::new(val))))
                 }
                 None => Err(ArgError::invalid(
@@ -269,7 +278,7 @@ fn map_to_val(
     k: &Type,
     v: &Type,
     json: &Value,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Val, ArgError> {
     if dealias(resolve, k) == Type::String {
         let obj = json
@@ -278,7 +287,7 @@ fn map_to_val(
         let pairs = obj
             .iter()
             .map(|(key, value)| {
-                let value = json_to_val(resolve, v, value, &field_path(path, key))?;
+                let value = to_val(resolve, v, value, &Path::Field(path, key))?;
                 Ok((Val::String(key.clone()), value))
             })
             .collect::<Result<_, _>>()?;
@@ -289,7 +298,7 @@ fn map_to_val(
         .ok_or_else(|| ArgError::invalid(path, "an array of [key, value] pairs", found(json)))?;
     let mut pairs = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let item_path = index_path(path, i);
+        let item_path = Path::Index(path, i);
         let [key, value] = item.as_array().map(Vec::as_slice).unwrap_or_default() else {
             return Err(ArgError::invalid(
                 &item_path,
@@ -297,8 +306,8 @@ fn map_to_val(
                 found(item),
             ));
         };
-        let key = json_to_val(resolve, k, key, &index_path(&item_path, 0))?;
-        let value = json_to_val(resolve, v, value, &index_path(&item_path, 1))?;
+        let key = to_val(resolve, k, key, &Path::Index(&item_path, 0))?;
+        let value = to_val(resolve, v, value, &Path::Index(&item_path, 1))?;
         pairs.push((key, value));
     }
     Ok(Val::Map(pairs))
@@ -312,15 +321,15 @@ pub(crate) fn object_to_vals<'a>(
     resolve: &Resolve,
     fields: impl Iterator<Item = (&'a str, &'a Type)> + Clone,
     json: &Value,
-    path: &str,
+    path: &Path<'_>,
 ) -> Result<Vec<(String, Val)>, ArgError> {
     let obj = json
         .as_object()
         .ok_or_else(|| ArgError::invalid(path, "an object", found(json)))?;
     for key in obj.keys() {
-        if !fields.clone().any(|(name, _)| snake_case(name) == *key) {
+        if !fields.clone().any(|(name, _)| is_json_name(name, key)) {
             return Err(ArgError {
-                path: field_path(path, key),
+                path: Path::Field(path, key).to_string(),
                 expected: "a known name".into(),
                 found: format!("the unknown name {key:?}"),
                 kind: ArgErrorKind::Unknown {
@@ -331,14 +340,15 @@ pub(crate) fn object_to_vals<'a>(
     }
     let mut vals = Vec::new();
     for (name, ty) in fields {
-        let field = snake_case(name);
-        let field_path = field_path(path, &field);
-        let val = match obj.get(&field) {
-            Some(value) => json_to_val(resolve, ty, value, &field_path)?,
+        let owned = json_name(name);
+        let field: &str = &owned;
+        let field_path = Path::Field(path, field);
+        let val = match obj.get(field) {
+            Some(value) => to_val(resolve, ty, value, &field_path)?,
             None if is_option(resolve, ty) => Val::Option(None),
             None => {
                 return Err(ArgError {
-                    path: field_path,
+                    path: field_path.to_string(),
                     expected: expected(resolve, ty),
                     found: "nothing".into(),
                     kind: ArgErrorKind::Missing,
