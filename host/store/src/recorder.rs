@@ -234,7 +234,11 @@ struct Worker {
 
 impl Worker {
     async fn run(self, mut rx: mpsc::Receiver<Msg>) {
-        let mut batch: Vec<CallRecord> = Vec::with_capacity(self.config.batch_size);
+        let batch_size = self.config.batch_size.max(1);
+        let mut batch: Vec<CallRecord> = Vec::with_capacity(batch_size);
+        // Set when the last drain stopped at `batch_size` with more queued:
+        // the next batch is written without lingering.
+        let mut backlog = false;
         loop {
             let Some(first) = rx.recv().await else {
                 // Every sender dropped without a shutdown: write what is left.
@@ -246,14 +250,25 @@ impl Worker {
                 Msg::Record(r) => batch.push(*r),
                 Msg::Shutdown(done) => shutdown = Some(done),
             }
-            let linger_until = tokio::time::Instant::now() + self.config.linger;
-            while shutdown.is_none() && batch.len() < self.config.batch_size {
-                match tokio::time::timeout_at(linger_until, rx.recv()).await {
-                    Ok(Some(Msg::Record(r))) => batch.push(*r),
-                    Ok(Some(Msg::Shutdown(done))) => shutdown = Some(done),
-                    // Every sender dropped: the outer loop writes and returns.
-                    Ok(None) => break,
-                    Err(_elapsed) => break,
+            // Linger by sleeping, not by waiting on the queue: a task parked
+            // on `recv` is woken by every `record` (a cross-thread wake-up on
+            // the caller's path), while a sleeping one costs callers only the
+            // queue push. The queue is drained once the linger is over.
+            if shutdown.is_none() && !backlog && !self.config.linger.is_zero() {
+                tokio::time::sleep(self.config.linger).await;
+            }
+            backlog = false;
+            while shutdown.is_none() {
+                if batch.len() >= batch_size {
+                    backlog = !rx.is_empty();
+                    break;
+                }
+                match rx.try_recv() {
+                    Ok(Msg::Record(r)) => batch.push(*r),
+                    Ok(Msg::Shutdown(done)) => shutdown = Some(done),
+                    // Empty, or every sender dropped (the outer loop then
+                    // writes and returns).
+                    Err(_) => break,
                 }
             }
             if let Some(done) = shutdown {
@@ -266,7 +281,7 @@ impl Worker {
                 }
                 let deadline = Instant::now() + self.config.shutdown_timeout;
                 let mut result = Ok(());
-                for chunk in std::mem::take(&mut batch).chunks(self.config.batch_size.max(1)) {
+                for chunk in std::mem::take(&mut batch).chunks(batch_size) {
                     let mut chunk = chunk.to_vec();
                     if let Err(e) = self.write(&mut chunk, Some(deadline)).await {
                         result = Err(e);
