@@ -251,42 +251,76 @@ pub(crate) async fn write_calls(
     calls: &[CallRecord],
 ) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await?;
-    let mut inserted = 0;
+    // Each distinct (tenant, project, run) is checked once per batch.
+    let mut checked: Vec<(UserId, Option<Uuid>, Option<Uuid>)> = Vec::new();
     for c in calls {
-        if let Some(tenant) = c.user_id {
-            check_owned(&mut tx, tenant, c.project_id, c.run_id).await?;
+        if let Some(tenant) = c.user_id
+            && (c.project_id.is_some() || c.run_id.is_some())
+        {
+            let key = (tenant, c.project_id, c.run_id);
+            if !checked.contains(&key) {
+                check_owned(&mut tx, tenant, c.project_id, c.run_id).await?;
+                checked.push(key);
+            }
         }
-        sqlx::query(
+    }
+    // Multi-row statements: every statement is a round trip to sqlx's
+    // SQLite thread (two thread switches), which per row cost more CPU
+    // than the calls being recorded.
+    for chunk in calls.chunks(CALL_ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
             "INSERT INTO tool_calls (id, run_id, user_id, project_id, plugin, tool, status, error_class,
-                 fuel, peak_memory_bytes, wall_us, net_requests, net_bytes_out, net_bytes_in, started_at, finished_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(c.id)
-        .bind(c.run_id)
-        .bind(c.user_id)
-        .bind(c.project_id)
-        .bind(&c.plugin)
-        .bind(&c.tool)
-        .bind(c.status.as_str())
-        .bind(&c.error_class)
-        .bind(clamp_i64(c.fuel))
-        .bind(clamp_i64(c.peak_memory_bytes))
-        .bind(clamp_i64(c.wall_us))
-        .bind(clamp_i64(c.net_requests))
-        .bind(clamp_i64(c.net_bytes_out))
-        .bind(clamp_i64(c.net_bytes_in))
-        .bind(c.started_at)
-        .bind(c.finished_at)
-        .execute(&mut *tx)
-        .await?;
-        for e in c.usage_events() {
-            inserted += insert_event(&mut tx, &e).await?;
-        }
+                 fuel, peak_memory_bytes, wall_us, net_requests, net_bytes_out, net_bytes_in, started_at, finished_at) ",
+        );
+        insert.push_values(chunk, |mut row, c| {
+            row.push_bind(c.id)
+                .push_bind(c.run_id)
+                .push_bind(c.user_id)
+                .push_bind(c.project_id)
+                .push_bind(c.plugin.as_str())
+                .push_bind(c.tool.as_str())
+                .push_bind(c.status.as_str())
+                .push_bind(c.error_class.as_deref())
+                .push_bind(clamp_i64(c.fuel))
+                .push_bind(clamp_i64(c.peak_memory_bytes))
+                .push_bind(clamp_i64(c.wall_us))
+                .push_bind(clamp_i64(c.net_requests))
+                .push_bind(clamp_i64(c.net_bytes_out))
+                .push_bind(clamp_i64(c.net_bytes_in))
+                .push_bind(c.started_at)
+                .push_bind(c.finished_at);
+        });
+        insert.push(" ON CONFLICT (id) DO NOTHING");
+        insert.build().execute(&mut *tx).await?;
+    }
+    let events: Vec<UsageEvent> = calls.iter().flat_map(CallRecord::usage_events).collect();
+    let mut inserted = 0;
+    for chunk in events.chunks(EVENT_ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO usage_events (id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at) ",
+        );
+        insert.push_values(chunk, |mut row, e| {
+            row.push_bind(e.id)
+                .push_bind(e.user_id)
+                .push_bind(e.project_id)
+                .push_bind(e.tool_call_id)
+                .push_bind(e.run_id)
+                .push_bind(e.kind.as_str())
+                .push_bind(e.quantity)
+                .push_bind(e.occurred_at);
+        });
+        insert.push(" ON CONFLICT (id) DO NOTHING");
+        inserted += insert.build().execute(&mut *tx).await?.rows_affected();
     }
     tx.commit().await?;
     Ok(inserted)
 }
+
+/// `tool_calls` rows per INSERT: 16 parameters each, well under SQLite's
+/// limit of 32,766 parameters per statement.
+const CALL_ROWS_PER_STATEMENT: usize = 500;
+/// `usage_events` rows per INSERT: 8 parameters each.
+const EVENT_ROWS_PER_STATEMENT: usize = 1_000;
 
 async fn insert_event(
     tx: &mut Transaction<'static, Sqlite>,

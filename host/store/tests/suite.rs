@@ -381,7 +381,8 @@ async fn provider_transaction_id_is_unique(f: &Fixture) {
 async fn usage_events_are_idempotent(f: &Fixture) {
     let s = &f.store;
     let a = user(s, "metered").await;
-    let calls: Vec<CallRecord> = (0..50).map(|i| call(Some(a.id), None, i)).collect();
+    // More rows than one INSERT statement takes, so the batch spans several.
+    let calls: Vec<CallRecord> = (0..1_201).map(|i| call(Some(a.id), None, i)).collect();
     let expected: u64 = calls.iter().map(|c| c.usage_events().len() as u64).sum();
     assert_eq!(s.write_calls(&calls).await.expect("first"), expected);
     assert_eq!(
