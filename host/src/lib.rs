@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod extras;
 pub mod http;
 pub mod mcp;
 pub mod registry;

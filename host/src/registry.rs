@@ -1,8 +1,11 @@
 //! Loaded plugins and the tool index `namespace.function -> (plugin, export)`.
 //!
 //! A plugin is any WASI 0.2 component. Every function it exports, at the top
-//! level or in an exported interface (except WASI's own and our metadata
-//! interface), becomes a tool named `<namespace>.<function_in_snake_case>`.
+//! level or in an exported interface (except WASI's own and our metadata,
+//! prompts, resources and completions interfaces), becomes a tool named
+//! `<namespace>.<function_in_snake_case>`. What a plugin offers through those
+//! optional interfaces (see [`crate::extras`]) is listed at load time and
+//! indexed here too.
 //! Schemas and descriptions come from the component's WIT, decoded from the
 //! component itself, so components built with any toolchain work.
 
@@ -18,6 +21,11 @@ pub use tokio_util::sync::CancellationToken;
 use wasmtime::component::ComponentExportIndex;
 use wit_parser::{Function, Resolve, WorldItem};
 
+use crate::extras::{
+    COMPLETIONS_INTERFACE, CompletionRef, ExtraError, HEADERS_INTERFACE, PROMPTS_INTERFACE,
+    PluginExtras, PromptInfo, RESOURCES_INTERFACE, ResourceInfo, TemplateInfo, is_extra_interface,
+    match_template,
+};
 use crate::runtime::{
     CallSpec, Captured, Failure, LogSink, Meters, PluginInfo, Program, ProgressSink, Runtime,
     RuntimeError,
@@ -235,6 +243,11 @@ pub struct Plugin {
     pub wit: String,
     /// Exported functions that could not become tools, with the reason.
     pub skipped: Vec<String>,
+    /// Its prompts, resources and URI templates, as listed when it loaded.
+    pub extras: PluginExtras,
+    /// The functions of its optional `prompts`, `resources` and
+    /// `completions` exports, by `interface#function`.
+    extra_exports: BTreeMap<String, (Function, ComponentExportIndex)>,
     env: Vec<(String, String)>,
     program: Program,
     resolve: Arc<Resolve>,
@@ -334,6 +347,8 @@ pub struct Registry {
     policies: PolicySet,
     plugins: BTreeMap<String, Arc<Plugin>>,
     tools: BTreeMap<String, Entry>,
+    /// Full prompt name -> the plugin and the prompt's index in its listing.
+    prompts: BTreeMap<String, (Arc<Plugin>, usize)>,
     recorder: Option<bioai_store::Recorder>,
 }
 
@@ -345,6 +360,7 @@ impl Registry {
             policies,
             plugins: BTreeMap::new(),
             tools: BTreeMap::new(),
+            prompts: BTreeMap::new(),
             recorder: None,
         }
     }
@@ -434,6 +450,19 @@ impl Registry {
                 tool.name.clone(),
                 Entry::Plugin(plugin.clone(), Box::new(tool)),
             );
+        }
+        for (i, prompt) in plugin.extras.prompts.iter().enumerate() {
+            let name = qualified(&plugin.namespace, &prompt.name);
+            if let Some((other, _)) = self.prompts.get(&name) {
+                tracing::warn!(
+                    plugin = %plugin.name,
+                    "prompt `{name}` is already provided by plugin `{}`; this one is not offered \
+                     (give one of the plugins another namespace in its policy)",
+                    other.name
+                );
+                continue;
+            }
+            self.prompts.insert(name, (plugin.clone(), i));
         }
         self.plugins.insert(plugin.name.clone(), plugin.clone());
         Ok(plugin)
@@ -526,6 +555,159 @@ impl Registry {
         Ok(outcome)
     }
 
+    /// Every plugin prompt, by full name (`<namespace>.<name>`), with the
+    /// plugin offering it.
+    pub fn prompts(&self) -> impl Iterator<Item = (&str, &Arc<Plugin>, &PromptInfo)> {
+        self.prompts.iter().filter_map(|(name, (plugin, i))| {
+            Some((name.as_str(), plugin, plugin.extras.prompts.get(*i)?))
+        })
+    }
+
+    /// Renders the prompt called `name` (its full name) with `arguments`:
+    /// the `rendered` record of `bioai:plugin/prompts` as JSON.
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: &[(String, String)],
+        ctx: CallContext,
+    ) -> Result<Value, ExtraError> {
+        let (plugin, prompt) = self.prompt(name)?;
+        let args = serde_json::json!({ "name": prompt.name, "arguments": arguments });
+        call_extra(
+            &self.runtime,
+            plugin,
+            PROMPTS_INTERFACE,
+            "get-prompt",
+            &args,
+            ctx,
+        )
+        .await
+    }
+
+    fn prompt(&self, name: &str) -> Result<(&Arc<Plugin>, &PromptInfo), ExtraError> {
+        self.prompts
+            .get(name)
+            .and_then(|(plugin, i)| Some((plugin, plugin.extras.prompts.get(*i)?)))
+            .ok_or_else(|| {
+                ExtraError::NotFound(format!(
+                    "no prompt named `{name}`; list the prompts with prompts/list"
+                ))
+            })
+    }
+
+    /// Every fixed resource plugins list, with the plugin offering it.
+    pub fn plugin_resources(&self) -> impl Iterator<Item = (&Arc<Plugin>, &ResourceInfo)> {
+        self.plugins
+            .values()
+            .flat_map(|p| p.extras.resources.iter().map(move |r| (p, r)))
+    }
+
+    /// Every URI template plugins serve, with the plugin serving it.
+    pub fn plugin_templates(&self) -> impl Iterator<Item = (&Arc<Plugin>, &TemplateInfo)> {
+        self.plugins
+            .values()
+            .flat_map(|p| p.extras.templates.iter().map(move |t| (p, t)))
+    }
+
+    /// The plugin that serves `uri`: the first (by plugin name) that lists
+    /// it, else the first with a template it matches.
+    pub fn resource_owner(&self, uri: &str) -> Option<&Arc<Plugin>> {
+        self.plugin_resources()
+            .find(|(_, r)| r.uri == uri)
+            .map(|(p, _)| p)
+            .or_else(|| {
+                self.plugin_templates()
+                    .find(|(_, t)| match_template(&t.uri_template, uri).is_some())
+                    .map(|(p, _)| p)
+            })
+    }
+
+    /// Reads a plugin resource: `None` when no plugin serves `uri`,
+    /// otherwise the contents (a JSON list of `embedded-resource` records)
+    /// or why there are none.
+    pub async fn read_resource(
+        &self,
+        uri: &str,
+        ctx: CallContext,
+    ) -> Option<Result<Value, ExtraError>> {
+        let plugin = self.resource_owner(uri)?;
+        let args = serde_json::json!({ "uri": uri });
+        let read = call_extra(
+            &self.runtime,
+            plugin,
+            RESOURCES_INTERFACE,
+            "read-resource",
+            &args,
+            ctx,
+        )
+        .await
+        .and_then(|v| match v.get("value") {
+            Some(Value::Null) | None => Err(ExtraError::NotFound(format!(
+                "plugin `{}` has no resource `{uri}`",
+                plugin.name
+            ))),
+            Some(contents) => Ok(contents.clone()),
+        });
+        Some(read)
+    }
+
+    /// Suggests values for `argument` of a prompt or resource template.
+    /// Plugins without a `completions` export suggest nothing.
+    pub async fn complete(
+        &self,
+        reference: &CompletionRef,
+        argument: &str,
+        value: &str,
+        context: &[(String, String)],
+        ctx: CallContext,
+    ) -> Result<Vec<String>, ExtraError> {
+        let (plugin, wit_ref) = match reference {
+            CompletionRef::Prompt(name) => {
+                let (plugin, prompt) = self.prompt(name)?;
+                (plugin, serde_json::json!({ "prompt": prompt.name }))
+            }
+            CompletionRef::Template(template) => {
+                let plugin = self
+                    .plugin_templates()
+                    .find(|(_, t)| t.uri_template == *template)
+                    .map(|(p, _)| p)
+                    .ok_or_else(|| {
+                        ExtraError::NotFound(format!(
+                            "no resource template `{template}`; list them with resources/templates/list"
+                        ))
+                    })?;
+                (plugin, serde_json::json!({ "template": template }))
+            }
+        };
+        if !plugin
+            .extra_exports
+            .contains_key(&format!("{COMPLETIONS_INTERFACE}#complete"))
+        {
+            return Ok(Vec::new());
+        }
+        let args = serde_json::json!({
+            "reference": wit_ref,
+            "argument": argument,
+            "value": value,
+            "context": context,
+        });
+        let out = call_extra(
+            &self.runtime,
+            plugin,
+            COMPLETIONS_INTERFACE,
+            "complete",
+            &args,
+            ctx,
+        )
+        .await?;
+        serde_json::from_value(out.get("value").cloned().unwrap_or_default()).map_err(|e| {
+            ExtraError::Failed(format!(
+                "plugin `{}` returned completions the host cannot read: {e}",
+                plugin.name
+            ))
+        })
+    }
+
     fn unknown(&self, name: &str) -> UnknownTool {
         let ns = name.split('.').next().unwrap_or(name);
         let similar: Vec<&str> = self
@@ -584,6 +766,15 @@ fn call_record(
     }
 }
 
+/// `<namespace>.<name>`, or just `name` with an empty namespace.
+fn qualified(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        name.to_string()
+    } else {
+        format!("{namespace}.{name}")
+    }
+}
+
 /// Calls one tool of one plugin: JSON to values, the runtime call, values to JSON.
 async fn call_tool(
     runtime: &Runtime,
@@ -592,23 +783,72 @@ async fn call_tool(
     args: &Value,
     ctx: CallContext,
 ) -> ToolOutcome {
+    let Some((function, index)) = &tool.export_ref else {
+        return ToolOutcome {
+            tool: tool.name.clone(),
+            plugin: plugin.name.clone(),
+            result: Err(Failure::Trap {
+                message: format!(
+                    "`{}` is not an export of plugin `{}`",
+                    tool.name, plugin.name
+                ),
+            }
+            .into()),
+            meters: Meters::default(),
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+        };
+    };
+    call_function(runtime, plugin, &tool.name, function, index, args, ctx).await
+}
+
+/// Calls a function of one of a plugin's optional interfaces
+/// (`prompts`, `resources`, `completions`) under the plugin's policy.
+async fn call_extra(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    interface: &str,
+    function: &str,
+    args: &Value,
+    ctx: CallContext,
+) -> Result<Value, ExtraError> {
+    let key = format!("{interface}#{function}");
+    let Some((func, index)) = plugin.extra_exports.get(&key) else {
+        return Err(ExtraError::Failed(format!(
+            "plugin `{}` does not export `{key}`",
+            plugin.name
+        )));
+    };
+    let label = format!("{}:{function}", plugin.name);
+    let outcome = call_function(runtime, plugin, &label, func, index, args, ctx).await;
+    match outcome.result {
+        Ok(value) => Ok(value),
+        Err(CallFailure::ToolError { message, .. }) => Err(ExtraError::Refused(message)),
+        Err(CallFailure::Failure(f)) => Err(ExtraError::Failed(format!(
+            "plugin `{}` failed in `{function}`: {f}",
+            plugin.name
+        ))),
+    }
+}
+
+/// Calls an exported function of a plugin: JSON to values, the runtime
+/// call, values to JSON. `label` names the call in logs and the outcome.
+async fn call_function(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    label: &str,
+    function: &Function,
+    index: &ComponentExportIndex,
+    args: &Value,
+    ctx: CallContext,
+) -> ToolOutcome {
     let mut outcome = ToolOutcome {
-        tool: tool.name.clone(),
+        tool: label.to_string(),
         plugin: plugin.name.clone(),
         result: Err(CallFailure::Failure(Failure::Cancelled)),
         meters: Meters::default(),
         stdout: Captured::default(),
         stderr: Captured::default(),
-    };
-    let Some((function, index)) = &tool.export_ref else {
-        outcome.result = Err(Failure::Trap {
-            message: format!(
-                "`{}` is not an export of plugin `{}`",
-                tool.name, plugin.name
-            ),
-        }
-        .into());
-        return outcome;
     };
     let sig = ToolSignature {
         resolve: &plugin.resolve,
@@ -631,7 +871,7 @@ async fn call_tool(
         cancel: ctx.cancel,
         progress: ctx.progress,
         log: ctx.log,
-        label: &tool.name,
+        label,
     };
     let result_count = usize::from(function.result.is_some());
     let ran = runtime
@@ -736,12 +976,30 @@ async fn prepare(
 
     let mut tools = Vec::new();
     let mut skipped = Vec::new();
+    let mut extra_exports = BTreeMap::new();
     for (key, item) in &resolve.worlds[world].exports {
         let export_name = resolve.name_world_key(key);
         let funcs: Vec<(Option<&str>, &Function)> = match item {
             WorldItem::Function(f) => vec![(None, f)],
             WorldItem::Interface { id, .. } => {
                 if export_name == METADATA_INTERFACE || export_name.starts_with("wasi:") {
+                    continue;
+                }
+                if is_extra_interface(&export_name) {
+                    for func in resolve.interfaces[*id].functions.values() {
+                        match program.export_index(Some(&export_name), &func.name) {
+                            Some(index) => {
+                                extra_exports.insert(
+                                    format!("{export_name}#{}", func.name),
+                                    (func.clone(), index),
+                                );
+                            }
+                            None => skipped.push(format!(
+                                "{export_name}#{}: not found in the component's exports",
+                                func.name
+                            )),
+                        }
+                    }
                     continue;
                 }
                 resolve.interfaces[*id]
@@ -820,22 +1078,122 @@ async fn prepare(
 
     let env = policy.resolve_env(|k| std::env::var(k).ok());
     let wit = print_wit(&resolve, world);
-    Ok(Prepared {
-        plugin: Plugin {
-            name,
-            path: path.to_path_buf(),
-            namespace,
-            info,
-            policy: Arc::new(policy),
-            has_policy_file,
-            wit,
-            skipped,
-            env,
-            program,
-            resolve: Arc::new(resolve),
-        },
-        tools,
-    })
+    let mut plugin = Plugin {
+        name,
+        path: path.to_path_buf(),
+        namespace,
+        info,
+        policy: Arc::new(policy),
+        has_policy_file,
+        wit,
+        skipped,
+        extras: PluginExtras::default(),
+        extra_exports,
+        env,
+        program,
+        resolve: Arc::new(resolve),
+    };
+    plugin.extras = list_extras(runtime, &plugin).await;
+    mark_header_params(&plugin, &mut tools);
+    Ok(Prepared { plugin, tools })
+}
+
+/// Marks the parameters the plugin mirrors into headers with `x-mcp-header`
+/// in its tools' input schemas. Declarations that name no tool or
+/// parameter, a parameter that is not a string, number or boolean, or an
+/// unusable header name are logged and ignored.
+fn mark_header_params(plugin: &Plugin, tools: &mut [Tool]) {
+    for hp in &plugin.extras.header_params {
+        let problem = if !hp.valid_header() {
+            Some("the header name must be ASCII letters, digits and `-`".to_string())
+        } else {
+            let tool = tools.iter_mut().find(|t| {
+                t.export_ref
+                    .as_ref()
+                    .is_some_and(|(f, _)| f.name == hp.tool)
+            });
+            match tool {
+                None => Some(format!("the plugin exports no tool `{}`", hp.tool)),
+                Some(tool) => {
+                    let property = tool
+                        .input_schema
+                        .get_mut("properties")
+                        .and_then(|p| p.get_mut(snake_case(&hp.param)));
+                    match property {
+                        Some(Value::Object(property))
+                            if matches!(
+                                property.get("type").and_then(Value::as_str),
+                                Some("string" | "integer" | "number" | "boolean")
+                            ) =>
+                        {
+                            property
+                                .insert("x-mcp-header".into(), Value::String(hp.header.clone()));
+                            None
+                        }
+                        Some(_) => Some(format!(
+                            "parameter `{}` is not a string, number or boolean",
+                            hp.param
+                        )),
+                        None => Some(format!("`{}` has no parameter `{}`", hp.tool, hp.param)),
+                    }
+                }
+            }
+        };
+        if let Some(problem) = problem {
+            tracing::warn!(
+                plugin = %plugin.name,
+                "header parameter {}.{} -> Mcp-Param-{} ignored: {problem}",
+                hp.tool,
+                hp.param,
+                hp.header
+            );
+        }
+    }
+}
+
+/// Asks a plugin for its prompts, resources and URI templates, if it
+/// exports the interfaces. A listing that fails is logged and left empty:
+/// the plugin's tools still load.
+async fn list_extras(runtime: &Runtime, plugin: &Plugin) -> PluginExtras {
+    async fn list<T: serde::de::DeserializeOwned>(
+        runtime: &Runtime,
+        plugin: &Plugin,
+        interface: &str,
+        function: &str,
+    ) -> Vec<T> {
+        if !plugin
+            .extra_exports
+            .contains_key(&format!("{interface}#{function}"))
+        {
+            return Vec::new();
+        }
+        let listed = call_extra(
+            runtime,
+            plugin,
+            interface,
+            function,
+            &Value::Null,
+            CallContext::default(),
+        )
+        .await
+        .and_then(|v| {
+            serde_json::from_value(v.get("value").cloned().unwrap_or_default())
+                .map_err(|e| ExtraError::Failed(format!("unexpected listing: {e}")))
+        });
+        listed.unwrap_or_else(|e| {
+            tracing::error!(
+                plugin = %plugin.name,
+                "`{interface}#{function}` failed, so the plugin offers none of these: {e}"
+            );
+            Vec::new()
+        })
+    }
+    PluginExtras {
+        prompts: list(runtime, plugin, PROMPTS_INTERFACE, "list-prompts").await,
+        resources: list(runtime, plugin, RESOURCES_INTERFACE, "list-resources").await,
+        templates: list(runtime, plugin, RESOURCES_INTERFACE, "list-templates").await,
+        header_params: list(runtime, plugin, HEADERS_INTERFACE, "header-params").await,
+    }
 }
 
 /// Whether `func` returns `list<block>` (or `result<list<block>, E>`) with

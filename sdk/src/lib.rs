@@ -109,6 +109,56 @@
 //! `cdylib` in `target/wasm32-wasip2/release/hello.wasm` is already a
 //! component (check with `wasm-tools component wit hello.wasm`).
 //!
+//! ## Prompts, resources, completions and header parameters
+//!
+//! Besides tools, a plugin may offer MCP prompts, resources and argument
+//! completions, and name tool parameters that clients mirror into HTTP
+//! headers, by exporting the optional interfaces of `bioai:plugin`
+//! (`wit/plugin.wit` documents every type). Add the ones you want to your
+//! world and implement their `Guest` traits like your own interfaces':
+//!
+//! ```wit
+//! world hello {
+//!     include bioai:plugin/plugin@0.1.0;
+//!     export greeter;
+//!     export bioai:plugin/prompts@0.1.0;      // list-prompts, get-prompt
+//!     export bioai:plugin/resources@0.1.0;    // list-resources, list-templates, read-resource
+//!     export bioai:plugin/completions@0.1.0;  // complete
+//!     export bioai:plugin/headers@0.1.0;      // header-params
+//! }
+//! ```
+//!
+//! ```ignore
+//! use exports::bioai::plugin::prompts::{self, Message, Prompt, Rendered, Role};
+//! use bioai::plugin::content::Block;
+//!
+//! impl prompts::Guest for Hello {
+//!     fn list_prompts() -> Vec<Prompt> {
+//!         vec![Prompt {
+//!             name: "welcome".into(),
+//!             title: None,
+//!             description: "Welcomes a new user".into(),
+//!             arguments: Vec::new(),
+//!         }]
+//!     }
+//!     fn get_prompt(name: String, _arguments: Vec<(String, String)>) -> Result<Rendered, String> {
+//!         bioai_sdk::ensure!(name == "welcome", "no prompt named `{name}`");
+//!         Ok(Rendered {
+//!             description: None,
+//!             messages: vec![Message { role: Role::User, content: Block::Text("Hello!".into()) }],
+//!         })
+//!     }
+//! }
+//! ```
+//!
+//! The host calls `list-prompts`, `list-resources`, `list-templates` and
+//! `header-params` once when it loads the plugin (keep them cheap); prompt names get the plugin's
+//! namespace like tools (`hello.welcome`). `read-resource` receives every
+//! URI you list and every URI matching one of your templates (`{name}`
+//! matches one path segment, `{+name}` anything) and returns `Ok(None)` for
+//! one that does not exist. Every call runs under the plugin's policy, like
+//! a tool call.
+//!
 //! ## Without the `generate!` macro
 //!
 //! [`generate!`] is shorthand; the long form, with `wit-bindgen` as a direct

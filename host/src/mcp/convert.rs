@@ -1,4 +1,5 @@
-//! Registry types to MCP types: tool definitions and call results.
+//! Registry types to MCP types: tool definitions and call results, plugin
+//! prompts and resource contents.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use rmcp::model::{
 use serde_json::{Value, json};
 
 use super::METERS_META_KEY;
+use crate::extras::{PromptInfo, ResourceInfo, TemplateInfo};
 use crate::registry::{CallFailure, Tool, ToolOutcome};
 
 /// A registry tool as an MCP tool definition.
@@ -142,4 +144,103 @@ fn base64_bytes(value: &Value) -> Result<String, String> {
         .collect::<Option<Vec<u8>>>()
         .ok_or("bytes must be numbers 0-255")?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// A plugin prompt as an MCP prompt definition, under its full name.
+pub(super) fn prompt(name: &str, p: &PromptInfo) -> rmcp::model::Prompt {
+    let arguments = p
+        .arguments
+        .iter()
+        .map(|a| {
+            let mut arg =
+                rmcp::model::PromptArgument::new(a.name.clone()).with_required(a.required);
+            if let Some(title) = &a.title {
+                arg = arg.with_title(title.clone());
+            }
+            if let Some(description) = &a.description {
+                arg = arg.with_description(description.clone());
+            }
+            arg
+        })
+        .collect::<Vec<_>>();
+    let arguments = (!arguments.is_empty()).then_some(arguments);
+    let mut out = rmcp::model::Prompt::new(name, Some(p.description.clone()), arguments);
+    if let Some(title) = &p.title {
+        out = out.with_title(title.clone());
+    }
+    out
+}
+
+/// The `rendered` record of `bioai:plugin/prompts` (as JSON) as an MCP
+/// prompt result.
+pub(super) fn rendered_prompt(value: &Value) -> Result<rmcp::model::GetPromptResult, String> {
+    let messages = value
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or("a rendered prompt without messages")?
+        .iter()
+        .map(|m| {
+            let role = match m.get("role").and_then(Value::as_str) {
+                Some("user") => rmcp::model::Role::User,
+                Some("assistant") => rmcp::model::Role::Assistant,
+                other => return Err(format!("unknown message role {other:?}")),
+            };
+            let content = content_block(m.get("content").unwrap_or(&Value::Null))?;
+            Ok(rmcp::model::PromptMessage::new(role, content))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut result = rmcp::model::GetPromptResult::new(messages);
+    result.description = value
+        .get("description")
+        .and_then(Value::as_str)
+        .map(String::from);
+    Ok(result)
+}
+
+/// A plugin resource as an MCP resource listing entry.
+pub(super) fn resource(r: &ResourceInfo) -> rmcp::model::Resource {
+    let mut out = rmcp::model::Resource::new(r.uri.clone(), r.name.clone());
+    if let Some(title) = &r.title {
+        out = out.with_title(title.clone());
+    }
+    if let Some(description) = &r.description {
+        out = out.with_description(description.clone());
+    }
+    if let Some(mime) = &r.mime_type {
+        out = out.with_mime_type(mime.clone());
+    }
+    if let Some(size) = r.size {
+        out = out.with_size(size);
+    }
+    out
+}
+
+/// A plugin URI template as an MCP resource template.
+pub(super) fn template(t: &TemplateInfo) -> rmcp::model::ResourceTemplate {
+    let mut out = rmcp::model::ResourceTemplate::new(t.uri_template.clone(), t.name.clone());
+    if let Some(title) = &t.title {
+        out = out.with_title(title.clone());
+    }
+    if let Some(description) = &t.description {
+        out = out.with_description(description.clone());
+    }
+    if let Some(mime) = &t.mime_type {
+        out = out.with_mime_type(mime.clone());
+    }
+    out
+}
+
+/// A list of `embedded-resource` records (as JSON) as MCP resource contents.
+pub(super) fn resource_contents(value: &Value) -> Result<Vec<ResourceContents>, String> {
+    let items = value.as_array().ok_or("expected a list of contents")?;
+    if items.is_empty() {
+        return Err("the plugin returned no contents".into());
+    }
+    items
+        .iter()
+        .map(|item| match content_block(&json!({ "resource": item }))? {
+            ContentBlock::Resource(r) => Ok(r.resource),
+            _ => Err("expected resource contents".to_string()),
+        })
+        .collect()
 }

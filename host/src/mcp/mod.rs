@@ -1,10 +1,12 @@
 //! MCP: the only module that knows `rmcp`.
 //!
 //! [`McpServer`] adapts the live [`Catalog`] of plugin tools to rmcp's
-//! `ServerHandler`: tools are listed and called dynamically, plugin WIT and
-//! policies are resources, and tool-list changes reach clients through
-//! `subscriptions/listen` (2026-07-28) or the session's notification stream
-//! (2025-11-25). rmcp speaks both protocol eras; [`http`] mounts it at `/mcp`
+//! `ServerHandler`: tools are listed and called dynamically; plugin WIT and
+//! policies are resources, besides the resources, URI templates, prompts and
+//! completions plugins offer through their optional exports
+//! ([`crate::extras`]); list changes (and updates of subscribed resources on
+//! reload) reach clients through `subscriptions/listen` (2026-07-28) or the
+//! session's notification stream (2025-11-25). rmcp speaks both protocol eras; [`http`] mounts it at `/mcp`
 //! and [`stdio`] serves stdin/stdout. An rmcp upgrade touches this module only.
 
 // MCP logging is deprecated by SEP-2577 but still what 2025-11-25 clients use.
@@ -16,15 +18,19 @@ mod resources;
 pub mod stdio;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CancelTaskParams, CreateTaskResult, GetTaskParams,
-    GetTaskResult, Implementation, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
-    ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscriptionFilter, UpdateTaskParams,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CompleteRequestParams,
+    CompleteResult, CompletionInfo, CreateTaskResult, ErrorCode, GetPromptRequestParams,
+    GetPromptResponse, GetTaskParams, GetTaskResult, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
+    LoggingMessageNotificationParam, PaginatedRequestParams, ProgressNotificationParam,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Reference, ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+    UpdateTaskParams,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::task_manager::{TaskExit, TaskManager, TaskOptions};
@@ -32,6 +38,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
 
 use crate::catalog::Catalog;
+use crate::extras::{CompletionRef, ExtraError};
 use crate::registry::{CallContext, Registry, ToolOutcome};
 use crate::runtime::{LogSink, ProgressSink};
 
@@ -52,6 +59,9 @@ pub struct McpServer {
     tasks: Arc<TaskManager>,
     /// The level a 2025-11-25 session asked for with `logging/setLevel`.
     log_level: Arc<parking_lot::Mutex<Option<LoggingLevel>>>,
+    /// The resource URIs a 2025-11-25 session subscribed to
+    /// (`resources/subscribe`).
+    subscriptions: Arc<parking_lot::Mutex<BTreeSet<String>>>,
     /// MCP tool definitions of the registry snapshot they were made from
     /// (shared by every session).
     tool_cache: Arc<parking_lot::Mutex<Option<ToolCache>>>,
@@ -67,6 +77,7 @@ impl McpServer {
             catalog,
             tasks: Arc::new(TaskManager::new()),
             log_level: Arc::default(),
+            subscriptions: Arc::default(),
             tool_cache: Arc::default(),
         }
     }
@@ -92,13 +103,40 @@ impl McpServer {
     }
 
     /// The server for a new session or stateless request: the same tools
-    /// and tasks, its own log level.
+    /// and tasks, its own log level and resource subscriptions.
     pub fn session(&self) -> Self {
         Self {
             log_level: Arc::default(),
+            subscriptions: Arc::default(),
             ..self.clone()
         }
     }
+}
+
+/// A failed prompt, resource or completion request as a JSON-RPC error.
+fn extra_error(e: ExtraError, uri: Option<&str>) -> ErrorData {
+    let data = uri.map(|uri| serde_json::json!({ "uri": uri }));
+    match e {
+        ExtraError::NotFound(m) if uri.is_some() => ErrorData::resource_not_found(m, data),
+        ExtraError::NotFound(m) | ExtraError::Refused(m) => ErrorData::invalid_params(m, data),
+        ExtraError::Failed(m) => ErrorData::internal_error(m, data),
+    }
+}
+
+/// `(name, value)` pairs of a JSON object of arguments; values that are not
+/// strings are passed as their JSON text.
+fn string_pairs<'a>(
+    args: impl IntoIterator<Item = (&'a String, &'a Value)>,
+) -> Vec<(String, String)> {
+    args.into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
 }
 
 /// Runs one tool call, forwarding progress to `progress` when the client
@@ -256,6 +294,10 @@ impl ServerHandler for McpServer {
                 .enable_tool_list_changed()
                 .enable_resources()
                 .enable_resources_list_changed()
+                .enable_resources_subscribe()
+                .enable_prompts()
+                .enable_prompts_list_changed()
+                .enable_completions()
                 .enable_tasks()
                 .enable_logging()
                 .build(),
@@ -398,16 +440,156 @@ impl ServerHandler for McpServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         Ok(ListResourceTemplatesResult::with_all_items(
-            resources::templates(),
+            resources::templates(&self.catalog.registry()),
         ))
     }
 
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        resources::read(&self.catalog.registry(), &request.uri).map(ReadResourceResponse::Complete)
+        let registry = self.catalog.registry();
+        let uri = request.uri;
+        let host = match resources::read(&registry, &uri) {
+            Err(e) if e.code == ErrorCode::RESOURCE_NOT_FOUND => e,
+            read => return read.map(ReadResourceResponse::Complete),
+        };
+        let ctx = CallContext {
+            cancel: context.ct.child_token(),
+            ..CallContext::default()
+        };
+        let Some(read) = registry.read_resource(&uri, ctx).await else {
+            return Err(host);
+        };
+        let contents = read.map_err(|e| extra_error(e, Some(&uri)))?;
+        let contents = convert::resource_contents(&contents).map_err(|e| {
+            ErrorData::internal_error(
+                format!("the plugin serving `{uri}` returned malformed contents: {e}"),
+                Some(serde_json::json!({ "uri": uri })),
+            )
+        })?;
+        Ok(ReadResourceResponse::Complete(ReadResourceResult::new(
+            contents,
+        )))
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        if !resources::exists(&self.catalog.registry(), &request.uri) {
+            return Err(ErrorData::resource_not_found(
+                format!(
+                    "no resource `{}` to subscribe to; see resources/list and resources/templates/list",
+                    request.uri
+                ),
+                Some(serde_json::json!({ "uri": request.uri })),
+            ));
+        }
+        self.subscriptions.lock().insert(request.uri);
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscriptions.lock().remove(&request.uri);
+        Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let registry = self.catalog.registry();
+        Ok(ListPromptsResult::with_all_items(
+            registry
+                .prompts()
+                .map(|(name, _, p)| convert::prompt(name, p))
+                .collect(),
+        ))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let registry = self.catalog.registry();
+        let arguments = string_pairs(request.arguments.iter().flatten());
+        let ctx = CallContext {
+            cancel: context.ct.child_token(),
+            ..CallContext::default()
+        };
+        let rendered = registry
+            .get_prompt(&request.name, &arguments, ctx)
+            .await
+            .map_err(|e| extra_error(e, None))?;
+        convert::rendered_prompt(&rendered)
+            .map(GetPromptResponse::Complete)
+            .map_err(|e| {
+                ErrorData::internal_error(
+                    format!(
+                        "the plugin offering prompt `{}` returned a malformed prompt: {e}",
+                        request.name
+                    ),
+                    None,
+                )
+            })
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let registry = self.catalog.registry();
+        let reference = match &request.r#ref {
+            Reference::Prompt(p) => CompletionRef::Prompt(p.name.clone()),
+            Reference::Resource(r) => CompletionRef::Template(r.uri.clone()),
+            _ => {
+                return Err(ErrorData::invalid_params(
+                    "completion is offered for ref/prompt and ref/resource only",
+                    None,
+                ));
+            }
+        };
+        let context_args = request
+            .context
+            .as_ref()
+            .and_then(|c| c.arguments.as_ref())
+            .map(|args| {
+                let mut pairs: Vec<(String, String)> =
+                    args.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                pairs.sort();
+                pairs
+            })
+            .unwrap_or_default();
+        let ctx = CallContext {
+            cancel: context.ct.child_token(),
+            ..CallContext::default()
+        };
+        let mut values = registry
+            .complete(
+                &reference,
+                &request.argument.name,
+                &request.argument.value,
+                &context_args,
+                ctx,
+            )
+            .await
+            .map_err(|e| extra_error(e, None))?;
+        let total = u32::try_from(values.len()).unwrap_or(u32::MAX);
+        let has_more = values.len() > CompletionInfo::MAX_VALUES;
+        values.truncate(CompletionInfo::MAX_VALUES);
+        let completion = CompletionInfo::with_pagination(values, Some(total), has_more)
+            .map_err(|e| ErrorData::internal_error(e, None))?;
+        Ok(CompleteResult::new(completion))
     }
 
     fn accepted_subscription_filter(
@@ -430,7 +612,12 @@ impl ServerHandler for McpServer {
                     let sink = context.sink();
                     // The sink drops what the subscriber did not ask for.
                     let _ = sink.notify_tool_list_changed().await;
+                    let _ = sink.notify_prompt_list_changed().await;
                     let _ = sink.notify_resource_list_changed().await;
+                    // A reload may have changed any resource.
+                    for uri in context.accepted().resource_subscriptions.iter().flatten() {
+                        let _ = sink.notify_resource_updated(uri.clone()).await;
+                    }
                 }
             }
         }
@@ -441,6 +628,7 @@ impl ServerHandler for McpServer {
         let mut changes = self.catalog.changes();
         changes.mark_unchanged();
         let peer = context.peer.clone();
+        let subscriptions = self.subscriptions.clone();
         tokio::spawn(async move {
             // Also wake now and then to notice a session that has ended.
             let mut check = tokio::time::interval(std::time::Duration::from_secs(30));
@@ -450,7 +638,16 @@ impl ServerHandler for McpServer {
                         if changed.is_err() || peer.notify_tool_list_changed().await.is_err() {
                             break;
                         }
+                        let _ = peer.notify_prompt_list_changed().await;
                         let _ = peer.notify_resource_list_changed().await;
+                        // A reload may have changed any resource.
+                        let subscribed: Vec<String> =
+                            subscriptions.lock().iter().cloned().collect();
+                        for uri in subscribed {
+                            let _ = peer
+                                .notify_resource_updated(ResourceUpdatedNotificationParam::new(uri))
+                                .await;
+                        }
                     }
                     _ = check.tick() => {
                         if peer.is_transport_closed() {

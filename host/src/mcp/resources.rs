@@ -3,16 +3,19 @@
 //!
 //! URIs: `bioai://plugins/{plugin}/wit` and `bioai://plugins/{plugin}/policy`;
 //! files that host tools' results link to (the Python sandbox's output files,
-//! `bioai-sandbox://{run}/{name}`) are readable too.
+//! `bioai-sandbox://{run}/{name}`) are readable too. The resources and URI
+//! templates plugins offer themselves (`bioai:plugin/resources`) are listed
+//! after these; reading them is the registry's (see `McpServer::read_resource`).
 
 use rmcp::ErrorData;
 use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 
+use super::convert;
 use crate::registry::{Plugin, Registry};
 
 const PREFIX: &str = "bioai://plugins/";
 
-/// Every plugin's two resources.
+/// Every plugin's two resources, then the resources plugins offer.
 pub(super) fn list(registry: &Registry) -> Vec<Resource> {
     let mut out = Vec::new();
     for plugin in registry.plugins() {
@@ -33,12 +36,17 @@ pub(super) fn list(registry: &Registry) -> Vec<Resource> {
                 .with_mime_type("application/toml"),
         );
     }
+    out.extend(
+        registry
+            .plugin_resources()
+            .map(|(_, r)| convert::resource(r)),
+    );
     out
 }
 
-/// The URI templates behind [`list`].
-pub(super) fn templates() -> Vec<ResourceTemplate> {
-    vec![
+/// The URI templates behind [`list`], then the templates plugins serve.
+pub(super) fn templates(registry: &Registry) -> Vec<ResourceTemplate> {
+    let mut out = vec![
         ResourceTemplate::new(format!("{PREFIX}{{plugin}}/wit"), "plugin-wit")
             .with_title("A plugin's WIT contract")
             .with_mime_type("text/x-wit"),
@@ -51,7 +59,28 @@ pub(super) fn templates() -> Vec<ResourceTemplate> {
         )
         .with_title("A file a sandbox.run_python run wrote to out/")
         .with_description("Linked from the run's result (files[].uri); kept after the run."),
-    ]
+    ];
+    out.extend(
+        registry
+            .plugin_templates()
+            .map(|(_, t)| convert::template(t)),
+    );
+    out
+}
+
+/// Whether `uri` names a resource: one of ours, a linked file, or one a
+/// plugin lists or serves through a template.
+pub(super) fn exists(registry: &Registry, uri: &str) -> bool {
+    let ours = uri
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(name, what)| {
+            registry.plugin(name).is_some() && matches!(what, "wit" | "policy")
+        });
+    ours || registry
+        .host_tools()
+        .any(|t| t.resource_file(uri).is_some())
+        || registry.resource_owner(uri).is_some()
 }
 
 /// The largest linked file served through resources/read.
@@ -93,7 +122,7 @@ pub(super) fn read(registry: &Registry, uri: &str) -> Result<ReadResourceResult,
     let not_found = || {
         ErrorData::resource_not_found(
             format!(
-                "no resource `{uri}`; resources are {PREFIX}<plugin>/wit and {PREFIX}<plugin>/policy (see resources/list)"
+                "no resource `{uri}`; see resources/list and resources/templates/list for what there is"
             ),
             Some(serde_json::json!({ "uri": uri })),
         )

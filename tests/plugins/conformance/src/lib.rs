@@ -1,11 +1,16 @@
-//! Fixture tools for the official MCP conformance suite: fixed names and
-//! fixed results, as the suite's scenarios describe them.
+//! Fixtures for the official MCP conformance suite: tools, prompts,
+//! resources, a URI template, completions and a header parameter with fixed
+//! names and fixed results, as the suite's scenarios describe them.
 
 #[cfg(target_arch = "wasm32")]
 mod component {
     bioai_sdk::generate!("test:conformance/conformance");
 
     use bioai::plugin::content::{Block, EmbeddedResource, Media};
+    use exports::bioai::plugin::completions::{self, Reference};
+    use exports::bioai::plugin::headers::{self, HeaderParam};
+    use exports::bioai::plugin::prompts::{self, Message, Prompt, PromptArgument, Rendered, Role};
+    use exports::bioai::plugin::resources::{self, ResourceInfo, Template};
     use exports::test::conformance::fixtures;
     use std::time::Duration;
 
@@ -110,6 +115,209 @@ mod component {
                 bioai_sdk::log!(info, "{message}");
             }
             vec![Block::Text("Logging test completed".into())]
+        }
+
+        fn test_logging_tool() -> Vec<Block> {
+            bioai_sdk::log!(info, "Logging tool ran");
+            vec![Block::Text("Logged one record".into())]
+        }
+
+        fn test_header_param(region: String) -> Vec<Block> {
+            vec![Block::Text(format!("Region: {region}"))]
+        }
+    }
+
+    impl headers::Guest for Fixtures {
+        fn header_params() -> Vec<HeaderParam> {
+            vec![HeaderParam {
+                tool: "test-header-param".into(),
+                param: "region".into(),
+                header: "Region".into(),
+            }]
+        }
+    }
+
+    fn user(content: Block) -> Message {
+        Message {
+            role: Role::User,
+            content,
+        }
+    }
+
+    fn argument(name: &str, description: &str) -> PromptArgument {
+        PromptArgument {
+            name: name.into(),
+            title: None,
+            description: Some(description.into()),
+            required: true,
+        }
+    }
+
+    fn prompt(name: &str, description: &str, arguments: Vec<PromptArgument>) -> Prompt {
+        Prompt {
+            name: name.into(),
+            title: None,
+            description: description.into(),
+            arguments,
+        }
+    }
+
+    /// The value of argument `name`, or an error naming it.
+    fn arg<'a>(arguments: &'a [(String, String)], name: &str) -> Result<&'a str, String> {
+        arguments
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| format!("missing required argument `{name}`"))
+    }
+
+    impl prompts::Guest for Fixtures {
+        fn list_prompts() -> Vec<Prompt> {
+            vec![
+                prompt(
+                    "test_simple_prompt",
+                    "A simple prompt without arguments",
+                    vec![],
+                ),
+                prompt(
+                    "test_prompt_with_arguments",
+                    "A prompt with two required arguments",
+                    vec![
+                        argument("arg1", "First test argument"),
+                        argument("arg2", "Second test argument"),
+                    ],
+                ),
+                prompt(
+                    "test_prompt_with_embedded_resource",
+                    "A prompt embedding a resource",
+                    vec![argument("resourceUri", "URI of the resource to embed")],
+                ),
+                prompt("test_prompt_with_image", "A prompt with an image", vec![]),
+            ]
+        }
+
+        fn get_prompt(name: String, arguments: Vec<(String, String)>) -> Result<Rendered, String> {
+            let messages = match name.as_str() {
+                "test_simple_prompt" => vec![user(Block::Text(
+                    "This is a simple prompt for testing.".into(),
+                ))],
+                "test_prompt_with_arguments" => {
+                    let (arg1, arg2) = (arg(&arguments, "arg1")?, arg(&arguments, "arg2")?);
+                    vec![user(Block::Text(format!(
+                        "Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
+                    )))]
+                }
+                "test_prompt_with_embedded_resource" => vec![
+                    user(text_resource(
+                        arg(&arguments, "resourceUri")?,
+                        "text/plain",
+                        "Embedded resource content for testing.",
+                    )),
+                    user(Block::Text(
+                        "Please process the embedded resource above.".into(),
+                    )),
+                ],
+                "test_prompt_with_image" => vec![
+                    user(image()),
+                    user(Block::Text("Please analyze the image above.".into())),
+                ],
+                other => return Err(format!("no prompt named `{other}`")),
+            };
+            Ok(Rendered {
+                description: None,
+                messages,
+            })
+        }
+    }
+
+    fn listed(uri: &str, name: &str, mime: &str) -> ResourceInfo {
+        ResourceInfo {
+            uri: uri.into(),
+            name: name.into(),
+            title: None,
+            description: Some(format!("Conformance fixture `{name}`")),
+            mime_type: Some(mime.into()),
+            size: None,
+        }
+    }
+
+    impl resources::Guest for Fixtures {
+        fn list_resources() -> Vec<ResourceInfo> {
+            vec![
+                listed("test://static-text", "static-text", "text/plain"),
+                listed("test://static-binary", "static-binary", "image/png"),
+                listed("test://watched-resource", "watched-resource", "text/plain"),
+            ]
+        }
+
+        fn list_templates() -> Vec<Template> {
+            vec![Template {
+                uri_template: "test://template/{id}/data".into(),
+                name: "template-data".into(),
+                title: None,
+                description: Some("Data for an ID".into()),
+                mime_type: Some("application/json".into()),
+            }]
+        }
+
+        fn read_resource(uri: String) -> Result<Option<Vec<EmbeddedResource>>, String> {
+            let text = |mime: &str, text: String| EmbeddedResource {
+                uri: uri.clone(),
+                mime_type: Some(mime.into()),
+                text: Some(text),
+                blob: None,
+            };
+            let contents = match uri.as_str() {
+                "test://static-text" => text(
+                    "text/plain",
+                    "This is the content of the static text resource.".into(),
+                ),
+                "test://watched-resource" => {
+                    text("text/plain", "This resource is watched for updates.".into())
+                }
+                "test://static-binary" => EmbeddedResource {
+                    uri: uri.clone(),
+                    mime_type: Some("image/png".into()),
+                    text: None,
+                    blob: Some(PNG.to_vec()),
+                },
+                other => {
+                    let id = other
+                        .strip_prefix("test://template/")
+                        .and_then(|rest| rest.strip_suffix("/data"))
+                        .filter(|id| !id.is_empty() && !id.contains('/'));
+                    let Some(id) = id else { return Ok(None) };
+                    text(
+                        "application/json",
+                        format!(
+                            r#"{{"id":"{id}","templateTest":true,"data":"Data for ID: {id}"}}"#
+                        ),
+                    )
+                }
+            };
+            Ok(Some(vec![contents]))
+        }
+    }
+
+    impl completions::Guest for Fixtures {
+        fn complete(
+            reference: Reference,
+            argument: String,
+            value: String,
+            _context: Vec<(String, String)>,
+        ) -> Vec<String> {
+            let candidates: &[&str] = match (&reference, argument.as_str()) {
+                (Reference::Prompt(p), "arg1" | "arg2") if p == "test_prompt_with_arguments" => {
+                    &["paris", "park", "party", "test", "testValue1", "testValue2"]
+                }
+                (Reference::Template(_), "id") => &["1", "123", "42"],
+                _ => &[],
+            };
+            candidates
+                .iter()
+                .filter(|c| c.starts_with(value.as_str()))
+                .map(|c| c.to_string())
+                .collect()
         }
     }
 
