@@ -208,8 +208,18 @@ async fn over_mcp(sandbox: Arc<Sandbox>, runtime: Arc<Runtime>, n: usize) -> Vec
     latencies
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // As `bioai` does at start-up, so the figures are the server's.
+    // SAFETY: the first statement of `main`; no other thread exists yet.
+    unsafe { bioai::disable_library_backtraces() };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio")
+        .block_on(run());
+}
+
+async fn run() {
     let full = std::env::args().any(|a| a == "--bench");
     let n = if full { 200 } else { 3 };
     let component = root().join("target/sandbox/python.wasm");

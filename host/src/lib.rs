@@ -46,6 +46,26 @@ pub enum StartError {
     Sandbox(#[from] sandbox::SandboxError),
 }
 
+/// Turns off backtrace capture in library errors (`RUST_LIB_BACKTRACE=0`)
+/// unless the environment set `RUST_LIB_BACKTRACE` itself.
+///
+/// wasmtime creates an error value whenever a store is dropped (it disposes
+/// of the store's idle fiber with one), so every tool call makes one; with
+/// `RUST_BACKTRACE=1` in the environment each captured a backtrace, about
+/// 8% of a trivial call. The host reports errors by message, so library
+/// backtraces are never shown; panics keep theirs (`RUST_BACKTRACE`).
+///
+/// # Safety
+///
+/// It sets an environment variable: call it before any other thread of the
+/// process exists (first thing in `main`).
+pub unsafe fn disable_library_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: the caller guarantees that no other thread exists yet.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
+}
+
 /// Opens the database of `settings` and applies pending migrations (refusing
 /// a schema newer than this binary).
 pub async fn open_store(settings: &Settings) -> Result<store::Store, store::StoreError> {
