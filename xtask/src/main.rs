@@ -58,7 +58,8 @@ commands:
   build    build the release host and every plugin (for packaging and benchmarks)
   run      set up, build, and serve on the embedded default (extra args go to `bioai serve`)
   test     set up, build the plugins, run the whole test suite, clippy and rustfmt checks
-  bench    build in release and print the runtime, MCP load and Python sandbox benchmark figures
+  bench    build in release and print every benchmark's figures: runtime, MCP load, call
+           recording, Python sandbox, bio kernels (component vs native)
 ";
 
 fn main() -> Result<()> {
@@ -89,7 +90,7 @@ fn main() -> Result<()> {
             build_plugins(&plugins()?, "plugins")?;
             build_plugins(&test_plugins()?, "test-plugins")?;
             python_sandbox::build()?;
-            for bench in ["runtime", "mcp", "sandbox"] {
+            for bench in ["runtime", "mcp", "recording", "sandbox", "bio"] {
                 cargo(&["bench", "-p", "bioai", "--bench", bench])?;
             }
             Ok(())
