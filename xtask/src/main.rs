@@ -59,7 +59,7 @@ commands:
   run      set up, build, and serve on the embedded default (extra args go to `bioai serve`)
   test     set up, build the plugins, run the whole test suite, clippy and rustfmt checks
   bench    build in release and print every benchmark's figures: runtime, MCP load, call
-           recording, Python sandbox, bio kernels (component vs native)
+           recording, Python sandbox, bio kernels (component vs native), metering ingest
 ";
 
 fn main() -> Result<()> {
@@ -93,6 +93,7 @@ fn main() -> Result<()> {
             for bench in ["runtime", "mcp", "recording", "sandbox", "bio"] {
                 cargo(&["bench", "-p", "bioai", "--bench", bench])?;
             }
+            cargo(&["bench", "-p", "bioai-store", "--bench", "ingest"])?;
             Ok(())
         }
         "" | "help" | "-h" | "--help" => {
