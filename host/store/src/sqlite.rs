@@ -251,19 +251,11 @@ pub(crate) async fn write_calls(
     calls: &[CallRecord],
 ) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await?;
-    // Each distinct (tenant, project, run) is checked once per batch.
-    let mut checked: Vec<(UserId, Option<Uuid>, Option<Uuid>)> = Vec::new();
-    for c in calls {
-        if let Some(tenant) = c.user_id
-            && (c.project_id.is_some() || c.run_id.is_some())
-        {
-            let key = (tenant, c.project_id, c.run_id);
-            if !checked.contains(&key) {
-                check_owned(&mut tx, tenant, c.project_id, c.run_id).await?;
-                checked.push(key);
-            }
-        }
-    }
+    check_tenants(
+        &mut tx,
+        calls.iter().map(|c| (c.user_id, c.project_id, c.run_id)),
+    )
+    .await?;
     // Multi-row statements: every statement is a round trip to sqlx's
     // SQLite thread (two thread switches), which per row cost more CPU
     // than the calls being recorded.
@@ -294,6 +286,41 @@ pub(crate) async fn write_calls(
         insert.build().execute(&mut *tx).await?;
     }
     let events: Vec<UsageEvent> = calls.iter().flat_map(CallRecord::usage_events).collect();
+    let inserted = insert_event_rows(&mut tx, &events).await?;
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// `tool_calls` rows per INSERT: 16 parameters each, well under SQLite's
+/// limit of 32,766 parameters per statement.
+const CALL_ROWS_PER_STATEMENT: usize = 500;
+/// `usage_events` rows per INSERT: 8 parameters each.
+const EVENT_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Checks that every row's project and run belong to its tenant (what the
+/// PostgreSQL `WITH CHECK` policies do), each distinct combination once.
+async fn check_tenants(
+    tx: &mut Transaction<'static, Sqlite>,
+    rows: impl Iterator<Item = (Option<UserId>, Option<Uuid>, Option<Uuid>)>,
+) -> Result<(), StoreError> {
+    let mut checked: Vec<(UserId, Option<Uuid>, Option<Uuid>)> = Vec::new();
+    for (user, project, run) in rows {
+        if let Some(tenant) = user
+            && (project.is_some() || run.is_some())
+            && !checked.contains(&(tenant, project, run))
+        {
+            check_owned(tx, tenant, project, run).await?;
+            checked.push((tenant, project, run));
+        }
+    }
+    Ok(())
+}
+
+/// Inserts usage events, skipping ids already stored; returns how many were new.
+async fn insert_event_rows(
+    tx: &mut Transaction<'static, Sqlite>,
+    events: &[UsageEvent],
+) -> Result<u64, StoreError> {
     let mut inserted = 0;
     for chunk in events.chunks(EVENT_ROWS_PER_STATEMENT) {
         let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
@@ -310,37 +337,9 @@ pub(crate) async fn write_calls(
                 .push_bind(e.occurred_at);
         });
         insert.push(" ON CONFLICT (id) DO NOTHING");
-        inserted += insert.build().execute(&mut *tx).await?.rows_affected();
+        inserted += insert.build().execute(&mut **tx).await?.rows_affected();
     }
-    tx.commit().await?;
     Ok(inserted)
-}
-
-/// `tool_calls` rows per INSERT: 16 parameters each, well under SQLite's
-/// limit of 32,766 parameters per statement.
-const CALL_ROWS_PER_STATEMENT: usize = 500;
-/// `usage_events` rows per INSERT: 8 parameters each.
-const EVENT_ROWS_PER_STATEMENT: usize = 1_000;
-
-async fn insert_event(
-    tx: &mut Transaction<'static, Sqlite>,
-    e: &UsageEvent,
-) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
-        "INSERT INTO usage_events (id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(e.id)
-    .bind(e.user_id)
-    .bind(e.project_id)
-    .bind(e.tool_call_id)
-    .bind(e.run_id)
-    .bind(&e.kind)
-    .bind(e.quantity)
-    .bind(e.occurred_at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
 }
 
 pub(crate) async fn insert_usage_events(
@@ -348,13 +347,12 @@ pub(crate) async fn insert_usage_events(
     events: &[UsageEvent],
 ) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await?;
-    let mut inserted = 0;
-    for e in events {
-        if let Some(tenant) = e.user_id {
-            check_owned(&mut tx, tenant, e.project_id, e.run_id).await?;
-        }
-        inserted += insert_event(&mut tx, e).await?;
-    }
+    check_tenants(
+        &mut tx,
+        events.iter().map(|e| (e.user_id, e.project_id, e.run_id)),
+    )
+    .await?;
+    let inserted = insert_event_rows(&mut tx, events).await?;
     tx.commit().await?;
     Ok(inserted)
 }
