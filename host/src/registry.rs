@@ -27,8 +27,8 @@ use crate::extras::{
     match_template,
 };
 use crate::runtime::{
-    CallSpec, Captured, Failure, LogSink, Meters, PluginInfo, Program, ProgressSink, Runtime,
-    RuntimeError,
+    CallSpec, Captured, ClientHandle, Failure, LogSink, Meters, PluginInfo, Program, ProgressSink,
+    Runtime, RuntimeError,
 };
 
 /// The export name of our metadata interface, which is not a tool.
@@ -274,6 +274,9 @@ pub struct CallContext {
     pub progress: Option<ProgressSink>,
     /// Receives the plugin's log records (they go to the host log anyway).
     pub log: Option<LogSink>,
+    /// Carries the plugin's requests to the MCP client that made the call
+    /// (sampling, elicitation, roots); `None` when there is none to ask.
+    pub client: Option<ClientHandle>,
     /// The tenant the call is billed to; `None` for an operator's own call.
     pub user_id: Option<bioai_store::Uuid>,
     /// The tenant's project, if any.
@@ -871,6 +874,7 @@ async fn call_function(
         cancel: ctx.cancel,
         progress: ctx.progress,
         log: ctx.log,
+        client: ctx.client,
         label,
     };
     let result_count = usize::from(function.result.is_some());

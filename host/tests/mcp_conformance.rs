@@ -7,8 +7,8 @@
 //! Every server scenario of the suite (`--suite all`: the active ones and
 //! the pending and draft ones, such as caching hints and header validation)
 //! runs for each spec version and every result is printed. The scenarios in
-//! `SUPPORTED` must pass; the others need server-to-client requests
-//! (sampling, elicitation, roots; input-required results) or tool-schema
+//! `SUPPORTED` must pass; the others need input-required results
+//! (2026-07-28's multi-round-trip requests) or tool-schema
 //! features the plugin contract does not have yet: they are reported, and
 //! listed in the README's MCP section as not supported. (Some of those pass
 //! vacuously, e.g. input-required scenarios that only check that an unknown
@@ -57,6 +57,12 @@ const SUPPORTED: &[&str] = &[
     "http-header-validation",
     "http-custom-header-server-validation",
     "dns-rebinding-protection",
+    // 2025-11-25 only (2026-07-28 replaces server-to-client requests with
+    // input-required results): plugins' `bioai:plugin/client` requests.
+    "tools-call-sampling",
+    "tools-call-elicitation",
+    "elicitation-sep1034-defaults",
+    "elicitation-sep1330-enums",
 ];
 
 /// `bioai serve` with only the fixture plugin added to the shipped ones.
@@ -182,4 +188,147 @@ fn conformance_2026_07_28() {
 #[test]
 fn conformance_2025_11_25() {
     check_version("2025-11-25");
+}
+
+/// One HTTP/1.1 exchange: status, headers (lowercase names) and body.
+fn post(url: &str, headers: &[(&str, &str)], body: &Value) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("url has an authority");
+    let body = body.to_string();
+    let mut request = format!(
+        "POST /mcp HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n\
+         content-type: application/json\r\naccept: application/json, text/event-stream\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+/// The JSON-RPC message with an `id` in a JSON or SSE (possibly chunked) body.
+fn response(body: &str) -> Value {
+    body.lines()
+        .map(|l| l.strip_prefix("data:").unwrap_or(l).trim())
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("id").is_some())
+        .unwrap_or_else(|| panic!("no JSON-RPC response in {body}"))
+}
+
+/// The text of a tool result that must be an error.
+fn error_text(result: &Value) -> String {
+    assert_eq!(result["isError"], true, "expected a failed call: {result}");
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A plugin's sampling, elicitation and roots requests fail promptly, with a
+/// message the plugin passes on, when there is no client to ask: a
+/// 2025-11-25 session whose client declared neither capability, and a
+/// stateless 2026-07-28 request.
+#[test]
+fn client_requests_without_a_capable_client_fail_with_a_message() {
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        need(&root().join("target/test-plugins/conformance.wasm")),
+        plugins.path().join("conformance.wasm"),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = start_server(plugins.path(), data.path());
+
+    // 2025-11-25 session without capabilities.
+    let init = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": { "name": "no-capabilities", "version": "1" }
+        }
+    });
+    let (status, head, body) = post(&server.url, &[], &init);
+    assert_eq!(status, 200, "initialize: {body}");
+    let session = head
+        .lines()
+        .find_map(|l| l.strip_prefix("mcp-session-id:"))
+        .map(str::trim)
+        .expect("a session id")
+        .to_string();
+    let session_headers = [
+        ("mcp-session-id", session.as_str()),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    let initialized = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    post(&server.url, &session_headers, &initialized);
+    for (id, tool, args, capability) in [
+        (
+            2,
+            "test_sampling",
+            serde_json::json!({"prompt": "hi"}),
+            "sampling",
+        ),
+        (
+            3,
+            "test_elicitation",
+            serde_json::json!({"message": "hi"}),
+            "elicitation",
+        ),
+        (4, "test_list_roots", serde_json::json!({}), "roots"),
+    ] {
+        let call = serde_json::json!({
+            "jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": { "name": tool, "arguments": args }
+        });
+        let (status, _, body) = post(&server.url, &session_headers, &call);
+        assert_eq!(status, 200, "{tool}: {body}");
+        let text = error_text(&response(&body)["result"]);
+        assert!(
+            text.contains(&format!("did not declare the `{capability}` capability")),
+            "{tool}: {text}"
+        );
+    }
+
+    // A stateless 2026-07-28 request, even one declaring sampling.
+    let call = serde_json::json!({
+        "jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {
+            "name": "test_sampling",
+            "arguments": { "prompt": "hi" },
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": { "name": "stateless", "version": "1" },
+                "io.modelcontextprotocol/clientCapabilities": { "sampling": {} }
+            }
+        }
+    });
+    let headers = [
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "test_sampling"),
+    ];
+    let (status, _, body) = post(&server.url, &headers, &call);
+    assert_eq!(status, 200, "stateless call: {body}");
+    let text = error_text(&response(&body)["result"]);
+    assert!(
+        text.contains("cannot carry server-to-client requests"),
+        "{text}"
+    );
 }

@@ -12,6 +12,7 @@
 // MCP logging is deprecated by SEP-2577 but still what 2025-11-25 clients use.
 #![allow(deprecated)]
 
+mod client;
 mod convert;
 pub mod http;
 mod resources;
@@ -40,7 +41,7 @@ use serde_json::Value;
 use crate::catalog::Catalog;
 use crate::extras::{CompletionRef, ExtraError};
 use crate::registry::{CallContext, Registry, ToolOutcome};
-use crate::runtime::{LogSink, ProgressSink};
+use crate::runtime::{ClientHandle, LogSink, ProgressSink};
 
 /// The `_meta` key under which every tool result carries its meters.
 pub const METERS_META_KEY: &str = "io.bioaisaas/meters";
@@ -140,7 +141,8 @@ fn string_pairs<'a>(
 }
 
 /// Runs one tool call, forwarding progress to `progress` when the client
-/// asked for it; cancellation of `ct` interrupts the component.
+/// asked for it and the plugin's client requests to `client`; cancellation
+/// of `ct` interrupts the component.
 async fn run_call(
     registry: Arc<Registry>,
     name: String,
@@ -148,11 +150,13 @@ async fn run_call(
     ct: tokio_util::sync::CancellationToken,
     progress: Option<ProgressSink>,
     log: Option<LogSink>,
+    client: Option<ClientHandle>,
 ) -> Option<ToolOutcome> {
     let ctx = CallContext {
         cancel: ct,
         progress,
         log,
+        client,
         ..CallContext::default()
     };
     registry.call(&name, &args, ctx).await.ok()
@@ -358,6 +362,12 @@ impl ServerHandler for McpServer {
             log_threshold,
             &tool.plugin,
         );
+        // Sampling, elicitation and roots for the plugin, over this session.
+        let peer_client = Some(client::bridge(
+            &context.peer,
+            context.protocol_version(),
+            context.client_capabilities(),
+        ));
 
         let deadline = registry
             .policy_of(&name)
@@ -375,7 +385,8 @@ impl ServerHandler for McpServer {
             let task = self.tasks.spawn(options, move |task| {
                 Box::pin(async move {
                     let ct = tokio_util::sync::CancellationToken::new();
-                    let call = run_call(registry, name, args, ct.clone(), progress, log);
+                    let call =
+                        run_call(registry, name, args, ct.clone(), progress, log, peer_client);
                     tokio::pin!(call);
                     let outcome = tokio::select! {
                         outcome = &mut call => outcome,
@@ -403,7 +414,15 @@ impl ServerHandler for McpServer {
         // then stops promptly and is still recorded with its meters.
         let ct = context.ct.child_token();
         let guard = ct.clone().drop_guard();
-        let call = tokio::spawn(run_call(registry, name.clone(), args, ct, progress, log));
+        let call = tokio::spawn(run_call(
+            registry,
+            name.clone(),
+            args,
+            ct,
+            progress,
+            log,
+            peer_client,
+        ));
         let outcome = call.await.ok().flatten();
         guard.disarm();
         Notices::flush(notices_sent).await;

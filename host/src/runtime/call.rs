@@ -13,6 +13,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::bioai::plugin::{content, log, progress};
+use super::client::ClientHandle;
 use super::failure::Failure;
 use super::limiter::MemoryMeter;
 use super::meters::{Meters, NetCounters};
@@ -42,6 +43,9 @@ pub struct CallSpec<'a> {
     pub progress: Option<ProgressSink>,
     /// Where the guest's log records go besides the host log, if anywhere.
     pub log: Option<LogSink>,
+    /// The client the guest's `bioai:plugin/client` requests go to; without
+    /// one they fail with a message.
+    pub client: Option<ClientHandle>,
     /// A label for the call in logs (e.g. the tool name).
     pub label: &'a str,
 }
@@ -71,6 +75,7 @@ pub struct CallState {
     memory: MemoryMeter,
     progress: Option<ProgressSink>,
     log: Option<LogSink>,
+    pub(super) client: Option<ClientHandle>,
     label: Arc<str>,
 }
 
@@ -209,6 +214,7 @@ fn new_store(
             memory: MemoryMeter::new(limits.memory_bytes),
             progress: spec.progress.clone(),
             log: spec.log.clone(),
+            client: spec.client.clone(),
             label: spec.label.into(),
         },
     );
@@ -396,6 +402,7 @@ pub(super) async fn describe(
         cancel: CancellationToken::new(),
         progress: None,
         log: None,
+        client: None,
         label: program.name(),
     };
     let net = NetAccess::new(Arc::new(policy.network.clone()), Arc::default());

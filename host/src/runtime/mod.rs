@@ -8,6 +8,7 @@
 
 mod cache;
 mod call;
+mod client;
 mod failure;
 mod limiter;
 mod meters;
@@ -24,6 +25,10 @@ use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use call::{CallSpec, LogSink, Outcome, ProgressSink};
+pub use client::{
+    ClientFuture, ClientHandle, ClientRequests, ClientRole, ElicitAction, Elicited, Root, Sampled,
+    SamplingMessage, SamplingRequest,
+};
 pub use failure::Failure;
 pub use meters::Meters;
 pub use output::Captured;
@@ -36,6 +41,12 @@ pub mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "bioai:plugin/plugin",
+        // Client requests wait for the MCP client's answer.
+        imports: {
+            "bioai:plugin/client.create-message": async,
+            "bioai:plugin/client.elicit": async,
+            "bioai:plugin/client.list-roots": async,
+        },
     });
 }
 

@@ -110,6 +110,7 @@ impl ComponentEngine {
                     cancel,
                     progress: None,
                     log: None,
+                    client: None,
                     label: "sandbox.run_python",
                 },
             )

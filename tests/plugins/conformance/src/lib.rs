@@ -7,6 +7,7 @@ mod component {
     bioai_sdk::generate!("test:conformance/conformance");
 
     use bioai::plugin::content::{Block, EmbeddedResource, Media};
+    use bioai_sdk::client;
     use exports::bioai::plugin::completions::{self, Reference};
     use exports::bioai::plugin::headers::{self, HeaderParam};
     use exports::bioai::plugin::prompts::{self, Message, Prompt, PromptArgument, Rendered, Role};
@@ -125,7 +126,127 @@ mod component {
         fn test_header_param(region: String) -> Vec<Block> {
             vec![Block::Text(format!("Region: {region}"))]
         }
+
+        fn test_sampling(prompt: String) -> Result<Vec<Block>, String> {
+            let answer = client::sample_text(&prompt, 100)?;
+            Ok(vec![Block::Text(format!("LLM response: {answer}"))])
+        }
+
+        fn test_elicitation(message: String) -> Result<Vec<Block>, String> {
+            let answer = client::elicit(&message, USER_SCHEMA)?;
+            Ok(vec![Block::Text(format!(
+                "User response: {}",
+                elicited(&answer)
+            ))])
+        }
+
+        fn test_elicitation_sep1034_defaults() -> Result<Vec<Block>, String> {
+            let answer = client::elicit(
+                "Test client default value handling - please accept with defaults",
+                DEFAULTS_SCHEMA,
+            )?;
+            Ok(vec![Block::Text(format!(
+                "Elicitation completed: {}",
+                elicited(&answer)
+            ))])
+        }
+
+        fn test_elicitation_sep1330_enums() -> Result<Vec<Block>, String> {
+            let answer = client::elicit("Pick from every kind of enum field", ENUMS_SCHEMA)?;
+            Ok(vec![Block::Text(format!(
+                "Elicitation completed: {}",
+                elicited(&answer)
+            ))])
+        }
+
+        fn test_list_roots() -> Result<Vec<Block>, String> {
+            let roots = client::list_roots()?;
+            let lines: Vec<String> = roots.into_iter().map(|r| r.uri).collect();
+            Ok(vec![Block::Text(format!("Roots:\n{}", lines.join("\n")))])
+        }
     }
+
+    /// An elicitation answer as `action=..., content=...`.
+    fn elicited(answer: &client::Elicited) -> String {
+        format!(
+            "action={}, content={}",
+            client::action_name(answer.action),
+            answer.content.as_deref().unwrap_or("{}")
+        )
+    }
+
+    /// The form of `test_elicitation`.
+    const USER_SCHEMA: &str = r#"{
+        "type": "object",
+        "properties": {
+            "username": { "type": "string", "description": "User's response" },
+            "email": { "type": "string", "description": "User's email address" }
+        },
+        "required": ["username", "email"]
+    }"#;
+
+    /// The form of `test_elicitation_sep1034_defaults`: a default for every
+    /// primitive type.
+    const DEFAULTS_SCHEMA: &str = r#"{
+        "type": "object",
+        "properties": {
+            "name": { "type": "string", "description": "User name", "default": "John Doe" },
+            "age": { "type": "integer", "description": "User age", "default": 30 },
+            "score": { "type": "number", "description": "User score", "default": 95.5 },
+            "status": {
+                "type": "string",
+                "description": "User status",
+                "enum": ["active", "inactive", "pending"],
+                "default": "active"
+            },
+            "verified": { "type": "boolean", "description": "Verification status", "default": true }
+        },
+        "required": []
+    }"#;
+
+    /// The form of `test_elicitation_sep1330_enums`: the five enum variants.
+    const ENUMS_SCHEMA: &str = r#"{
+        "type": "object",
+        "properties": {
+            "untitledSingle": {
+                "type": "string",
+                "description": "Untitled single-select",
+                "enum": ["option1", "option2", "option3"]
+            },
+            "titledSingle": {
+                "type": "string",
+                "description": "Titled single-select",
+                "oneOf": [
+                    { "const": "value1", "title": "First Option" },
+                    { "const": "value2", "title": "Second Option" },
+                    { "const": "value3", "title": "Third Option" }
+                ]
+            },
+            "legacyEnum": {
+                "type": "string",
+                "description": "Legacy titled enum",
+                "enum": ["opt1", "opt2", "opt3"],
+                "enumNames": ["Option One", "Option Two", "Option Three"]
+            },
+            "untitledMulti": {
+                "type": "array",
+                "description": "Untitled multi-select",
+                "items": { "type": "string", "enum": ["option1", "option2", "option3"] }
+            },
+            "titledMulti": {
+                "type": "array",
+                "description": "Titled multi-select",
+                "items": {
+                    "anyOf": [
+                        { "const": "value1", "title": "First Choice" },
+                        { "const": "value2", "title": "Second Choice" },
+                        { "const": "value3", "title": "Third Choice" }
+                    ]
+                }
+            }
+        },
+        "required": []
+    }"#;
 
     impl headers::Guest for Fixtures {
         fn header_params() -> Vec<HeaderParam> {
