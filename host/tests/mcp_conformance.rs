@@ -143,7 +143,9 @@ fn strip_timestamp(dir: &str) -> String {
     dir.to_string()
 }
 
-fn check_version(version: &str) {
+/// `bioai serve` with the conformance fixture in a fresh plugin directory
+/// and data directory (kept alive by the returned handles).
+fn fixture_server() -> ([tempfile::TempDir; 2], Server) {
     let plugins = tempfile::tempdir().unwrap();
     std::fs::copy(
         need(&root().join("target/test-plugins/conformance.wasm")),
@@ -152,6 +154,12 @@ fn check_version(version: &str) {
     .unwrap();
     let data = tempfile::tempdir().unwrap();
     let server = start_server(plugins.path(), data.path());
+    ([plugins, data], server)
+}
+
+fn check_version(version: &str) {
+    // The server is dropped (stopped) before its directories.
+    let (_dirs, server) = fixture_server();
     let results = run_suite(&server.url, version);
     assert!(
         !results.is_empty(),
@@ -246,14 +254,8 @@ fn error_text(result: &Value) -> String {
 /// stateless 2026-07-28 request.
 #[test]
 fn client_requests_without_a_capable_client_fail_with_a_message() {
-    let plugins = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        need(&root().join("target/test-plugins/conformance.wasm")),
-        plugins.path().join("conformance.wasm"),
-    )
-    .unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let server = start_server(plugins.path(), data.path());
+    // The server is dropped (stopped) before its directories.
+    let (_dirs, server) = fixture_server();
 
     // 2025-11-25 session without capabilities.
     let init = serde_json::json!({
