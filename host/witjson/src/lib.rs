@@ -205,12 +205,14 @@ impl<'a> ToolSignature<'a> {
             };
         for param in &self.func.params {
             let path = snake_case(&param.name);
-            if let Some(found) = check::find_unsupported(self.resolve, &param.ty, false, &path) {
+            if let Some(found) =
+                check::find_unsupported(self.resolve, &param.ty, false, &path::Path::Root(&path))
+            {
                 return Err(error(Some(&param.name), found));
             }
         }
         if let Some(ty) = &self.func.result
-            && let Some(found) = check::find_unsupported(self.resolve, ty, true, "")
+            && let Some(found) = check::find_unsupported(self.resolve, ty, true, &path::Path::TOP)
         {
             return Err(error(None, found));
         }

@@ -369,17 +369,3 @@ fn single_entry(json: &Value) -> Option<(&str, &Value)> {
         _ => None,
     }
 }
-
-/// `parent.field`, or `field` at the top.
-pub(crate) fn field_path(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{path}.{field}")
-    }
-}
-
-/// `parent[i]`.
-pub(crate) fn index_path(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
-}
