@@ -38,6 +38,12 @@
 //! [env]
 //! NCBI_API_KEY = { from_host = "NCBI_API_KEY" }   # passed through from the host's environment if set there
 //! EMAIL = "ops@example.org"                        # literal value
+//!
+//! [agent]                  # only for agent roles (components exporting bioai:plugin/role)
+//! tools = ["crispr.*", "sandbox.run_python"]  # tools the role may call: exact names or `prefix.*` (default none)
+//! llm = true               # may ask the run's LLM (default false)
+//! search = true            # may search the know-how library and the user's documents (default false)
+//! workspace = "read-write" # the run's workspace files: "none" (default), "read" or "read-write"
 //! ```
 //!
 //! Rules beyond the comments:
@@ -103,6 +109,8 @@ pub struct Policy {
     pub network: NetworkGrant,
     /// Environment variables for the guest, sorted by name.
     pub env: Vec<EnvGrant>,
+    /// What an agent role may do through the `bioai:plugin/agent` import.
+    pub agent: AgentGrant,
     /// The policy file this came from; `None` for [`Policy::default_for`].
     pub source: Option<PathBuf>,
 }
@@ -118,6 +126,7 @@ impl Policy {
             workspace: None,
             network: NetworkGrant::default(),
             env: Vec::new(),
+            agent: AgentGrant::default(),
             source: None,
         }
     }
@@ -190,6 +199,47 @@ pub struct DirGrant {
 pub struct WorkspaceGrant {
     /// The absolute path the guest sees the workspace at (default `/workspace`).
     pub guest: String,
+}
+
+/// What an agent role may do (`[agent]`); default: nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentGrant {
+    /// Tools the role may call: exact names (`seq.gc_content`) or
+    /// namespace wildcards (`seq.*`), in file order.
+    pub tools: Vec<String>,
+    /// Whether the role may ask the run's LLM.
+    pub llm: bool,
+    /// Whether the role may search the know-how library and the user's
+    /// project documents.
+    pub search: bool,
+    /// What the role may do with the run's workspace files.
+    pub workspace: WorkspaceAccess,
+}
+
+impl AgentGrant {
+    /// Whether the role may call the tool named `name`.
+    pub fn allows_tool(&self, name: &str) -> bool {
+        self.tools
+            .iter()
+            .any(|pattern| match pattern.strip_suffix(".*") {
+                Some(prefix) => name
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1),
+                None => pattern == name,
+            })
+    }
+}
+
+/// Access to the run's workspace files (`agent.workspace`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WorkspaceAccess {
+    /// No access (the default).
+    #[default]
+    None,
+    /// Read files only.
+    Read,
+    /// Read and write files.
+    ReadWrite,
 }
 
 /// One environment variable for the guest (`[env]`).

@@ -11,7 +11,9 @@ use toml::de::{DeTable, DeValue};
 
 use crate::error::{LineIndex, PolicyError};
 use crate::net::{EnvRate, HostPattern, NetworkGrant, RateLimit, special_range};
-use crate::{DirGrant, EnvGrant, EnvValue, Limits, Policy, WorkspaceGrant};
+use crate::{
+    AgentGrant, DirGrant, EnvGrant, EnvValue, Limits, Policy, WorkspaceAccess, WorkspaceGrant,
+};
 
 type Value<'i> = Spanned<DeValue<'i>>;
 type Key<'i> = Spanned<Cow<'i, str>>;
@@ -24,7 +26,9 @@ const TOP_KEYS: &[&str] = &[
     "workspace",
     "network",
     "env",
+    "agent",
 ];
+const AGENT_KEYS: &[&str] = &["tools", "llm", "search", "workspace"];
 const LIMITS_KEYS: &[&str] = &["fuel", "memory_mib", "timeout_ms", "max_output_bytes"];
 const DIR_KEYS: &[&str] = &["host", "guest", "writable"];
 const WORKSPACE_KEYS: &[&str] = &["guest"];
@@ -68,6 +72,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, Vec<PolicyError>>
     let mut network = NetworkGrant::default();
     let mut env_refs: Vec<EnvRef> = Vec::new();
     let mut env = Vec::new();
+    let mut agent = AgentGrant::default();
 
     for (key, value) in root.iter() {
         let name: &str = key.get_ref();
@@ -151,6 +156,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, Vec<PolicyError>>
             "env" => {
                 if let Some(t) = cx.table(value, "env", "an `[env]` section") {
                     env = parse_env(&mut cx, t);
+                }
+            }
+            "agent" => {
+                if let Some(t) = cx.table(value, "agent", "an `[agent]` section") {
+                    agent = parse_agent(&mut cx, t);
                 }
             }
             _ => cx.unknown_key(key, None, TOP_KEYS),
@@ -241,6 +251,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Parsed, Vec<PolicyError>>
             workspace: workspace.map(|(w, _)| w),
             network,
             env,
+            agent,
             source: Some(path.to_path_buf()),
         },
     })
@@ -426,6 +437,84 @@ fn parse_workspace(cx: &mut Cx<'_>, table: &DeTable<'_>) -> Option<WorkspaceGran
         }
     }
     guest.map(|guest| WorkspaceGrant { guest })
+}
+
+fn parse_agent(cx: &mut Cx<'_>, table: &DeTable<'_>) -> AgentGrant {
+    let mut grant = AgentGrant::default();
+    for (key, value) in table.iter() {
+        let name: &str = key.get_ref();
+        match name {
+            "tools" => match value.get_ref() {
+                DeValue::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let field = format!("agent.tools[{i}]");
+                        let Some(s) = cx.string(item, &field, "\"seq.*\"") else {
+                            continue;
+                        };
+                        if valid_tool_pattern(s) {
+                            grant.tools.push(s.to_string());
+                        } else {
+                            cx.error(
+                                item.span(),
+                                field,
+                                format!(
+                                    "`{s}` is not a tool name or pattern: write a full tool name such as \
+                                     `seq.gc_content`, or `seq.*` for every tool of a namespace"
+                                ),
+                            );
+                        }
+                    }
+                }
+                other => cx.type_error(
+                    value.span(),
+                    "agent.tools",
+                    "a list of tool names",
+                    other,
+                    "write e.g. `tools = [\"seq.*\", \"sandbox.run_python\"]`",
+                ),
+            },
+            "llm" => {
+                if let Some(b) = cx.boolean(value, "agent.llm", "llm = true") {
+                    grant.llm = b;
+                }
+            }
+            "search" => {
+                if let Some(b) = cx.boolean(value, "agent.search", "search = true") {
+                    grant.search = b;
+                }
+            }
+            "workspace" => {
+                if let Some(s) = cx.string(value, "agent.workspace", "workspace = \"read\"") {
+                    match s {
+                        "none" => grant.workspace = WorkspaceAccess::None,
+                        "read" => grant.workspace = WorkspaceAccess::Read,
+                        "read-write" => grant.workspace = WorkspaceAccess::ReadWrite,
+                        _ => cx.error(
+                            value.span(),
+                            "agent.workspace",
+                            format!(
+                                "`{s}` is not a workspace access: write \"none\", \"read\" or \"read-write\""
+                            ),
+                        ),
+                    }
+                }
+            }
+            _ => cx.unknown_key(key, Some("agent"), AGENT_KEYS),
+        }
+    }
+    grant
+}
+
+/// A tool name (`seq.gc_content`, `run`) or a namespace wildcard (`seq.*`).
+fn valid_tool_pattern(s: &str) -> bool {
+    let name = s.strip_suffix(".*").unwrap_or(s);
+    !name.is_empty()
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
 }
 
 /// A `with_env` variable to check against `[env]` once the whole file is read.

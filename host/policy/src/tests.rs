@@ -1061,3 +1061,67 @@ fn rate_limit_errors_have_positions() {
     );
     assert!(m.contains("write the host name only"), "{m}");
 }
+
+#[test]
+fn agent_section_grants_tools_llm_search_and_workspace() {
+    let p = parse(
+        r#"plugin = "coder"
+[agent]
+tools = ["crispr.*", "sandbox.run_python"]
+llm = true
+search = false
+workspace = "read-write"
+"#,
+    )
+    .unwrap();
+    assert_eq!(p.agent.tools, ["crispr.*", "sandbox.run_python"]);
+    assert!(p.agent.llm && !p.agent.search);
+    assert_eq!(p.agent.workspace, WorkspaceAccess::ReadWrite);
+    assert!(p.agent.allows_tool("crispr.design_guides"));
+    assert!(p.agent.allows_tool("sandbox.run_python"));
+    assert!(!p.agent.allows_tool("crispr"));
+    assert!(!p.agent.allows_tool("crispr."));
+    assert!(!p.agent.allows_tool("crisprx.design_guides"));
+    assert!(!p.agent.allows_tool("sandbox.run_pythonx"));
+    assert!(!p.agent.allows_tool("seq.gc_content"));
+}
+
+#[test]
+fn agent_section_defaults_to_nothing() {
+    let p = parse("plugin = \"planner\"\n").unwrap();
+    assert_eq!(p.agent, AgentGrant::default());
+    assert_eq!(p.agent.workspace, WorkspaceAccess::None);
+    assert!(!p.agent.allows_tool("seq.gc_content"));
+}
+
+#[test]
+fn agent_section_errors_name_the_field() {
+    let m = one(
+        "plugin = \"coder\"\n[agent]\ntools = [\"seq.*\", \"seq..x\"]\n",
+        3,
+        19,
+        Some("agent.tools[1]"),
+    );
+    assert!(m.contains("`seq.*`"), "{m}");
+    let m = one(
+        "plugin = \"coder\"\n[agent]\nworkspace = \"write\"\n",
+        3,
+        13,
+        Some("agent.workspace"),
+    );
+    assert!(m.contains("read-write"), "{m}");
+    let m = one(
+        "plugin = \"coder\"\n[agent]\nllms = true\n",
+        3,
+        1,
+        Some("agent.llms"),
+    );
+    assert!(m.contains("did you mean `llm`"), "{m}");
+    let m = one(
+        "plugin = \"coder\"\n[agent]\ntools = \"seq.*\"\n",
+        3,
+        9,
+        Some("agent.tools"),
+    );
+    assert!(m.contains("list"), "{m}");
+}
