@@ -1,6 +1,6 @@
-//! Persistence for the BioAiSaaS host: users, projects, agent runs, tool-call
-//! records, metering events, pricing, payments, document embeddings and the
-//! audit log.
+//! Persistence for the BioAiSaaS host: users, projects, agent runs (their
+//! state after every step and their trace), tool-call records, metering
+//! events, pricing, payments, document embeddings and the audit log.
 //!
 //! Two backends behind one API ([`Store`]):
 //!
@@ -285,6 +285,134 @@ impl Store {
         )
     }
 
+    /// The embedded single-machine user, used until authentication lands:
+    /// finds, or creates, the user with e-mail [`LOCAL_USER_EMAIL`] and
+    /// display name `Local user` (service path). Idempotent, and safe when
+    /// several processes ask at once (the e-mail is unique).
+    pub async fn local_user(&self) -> Result<UserId, StoreError> {
+        dispatch!(self, local_user())
+    }
+
+    // ------------------------------------------------------------ runs as state machines
+
+    /// Creates one of the tenant's runs, `running` with 0 steps, in
+    /// `run.state` with `run.next_role` to run first; `run.project_id` must be
+    /// the tenant's. Returns its id.
+    pub async fn create_run(&self, tenant: UserId, run: &NewRun) -> Result<Uuid, StoreError> {
+        if run.budget_fen.is_some_and(|b| b < 0) {
+            return Err(StoreError::Invalid(
+                "a run budget must not be negative".into(),
+            ));
+        }
+        if run.graph.is_empty() || run.next_role.is_empty() {
+            return Err(StoreError::Invalid(
+                "a run needs a graph and a first role".into(),
+            ));
+        }
+        let id = run.id.unwrap_or_else(Uuid::now_v7);
+        dispatch!(self, create_run(tenant, id, run))
+    }
+
+    /// Persists one step of a running run, in one transaction: its new
+    /// `state`, the role to run next (`None`: nothing left to run), one more
+    /// step, and the step's trace `events`, numbered after the run's last
+    /// event. Returns the events' numbers. A run that is not `running` is
+    /// refused ([`StoreError::Invalid`]); another tenant's run is
+    /// [`StoreError::NotFound`].
+    pub async fn save_step(
+        &self,
+        tenant: UserId,
+        run: Uuid,
+        state: &serde_json::Value,
+        next_role: Option<&str>,
+        events: &[NewRunEvent],
+    ) -> Result<Vec<i64>, StoreError> {
+        dispatch!(self, save_step(tenant, run, state, next_role, events))
+    }
+
+    /// Appends trace events to one of the tenant's runs, finished or not;
+    /// returns their numbers.
+    pub async fn append_run_events(
+        &self,
+        tenant: UserId,
+        run: Uuid,
+        events: &[NewRunEvent],
+    ) -> Result<Vec<i64>, StoreError> {
+        dispatch!(self, append_run_events(tenant, run, events))
+    }
+
+    /// Adds tokens and cost (fen) to one of the tenant's runs, finished or not.
+    pub async fn add_run_usage(
+        &self,
+        tenant: UserId,
+        run: Uuid,
+        input_tokens: i64,
+        output_tokens: i64,
+        cost_fen: i64,
+    ) -> Result<(), StoreError> {
+        if input_tokens < 0 || output_tokens < 0 || cost_fen < 0 {
+            return Err(StoreError::Invalid("run usage must not be negative".into()));
+        }
+        dispatch!(
+            self,
+            add_run_usage(tenant, run, input_tokens, output_tokens, cost_fen)
+        )
+    }
+
+    /// Ends one of the tenant's runs, in one transaction: its final `status`
+    /// (succeeded, failed or cancelled), finish time, no next role, its
+    /// report and error, and its last trace `events` (whose numbers it
+    /// returns). A run already finished is refused ([`StoreError::Invalid`]).
+    pub async fn end_run(
+        &self,
+        tenant: UserId,
+        run: Uuid,
+        status: RunStatus,
+        report: Option<&serde_json::Value>,
+        error: Option<&str>,
+        events: &[NewRunEvent],
+    ) -> Result<Vec<i64>, StoreError> {
+        if !status.is_finished() {
+            return Err(StoreError::Invalid(format!(
+                "a run cannot end as `{}`: use succeeded, failed or cancelled",
+                status.as_str()
+            )));
+        }
+        dispatch!(self, end_run(tenant, run, status, report, error, events))
+    }
+
+    /// One of the tenant's runs; `None` if it does not exist or is another tenant's.
+    pub async fn run(&self, tenant: UserId, run: Uuid) -> Result<Option<Run>, StoreError> {
+        dispatch!(self, run(tenant, run))
+    }
+
+    /// The tenant's most recent runs, newest first.
+    pub async fn runs(&self, tenant: UserId, limit: i64) -> Result<Vec<Run>, StoreError> {
+        dispatch!(self, runs(tenant, limit.max(0)))
+    }
+
+    /// Up to `limit` trace events of one of the tenant's runs numbered after
+    /// `after_seq` (0: from the start), in order: for streaming and replay.
+    /// [`StoreError::NotFound`] if the run is not the tenant's.
+    pub async fn run_events(
+        &self,
+        tenant: UserId,
+        run: Uuid,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<RunEvent>, StoreError> {
+        dispatch!(
+            self,
+            run_events(tenant, run, after_seq.max(0), limit.max(0))
+        )
+    }
+
+    /// Every tenant's runs still `running`, oldest first (service path): what
+    /// to resume after a restart.
+    pub async fn unfinished_runs(&self) -> Result<Vec<(UserId, Uuid)>, StoreError> {
+        dispatch!(self, unfinished_runs())
+    }
+
     // ------------------------------------------------------------ calls and metering
 
     /// Writes tool-call records and their usage events in one transaction.
@@ -425,6 +553,12 @@ impl Store {
         dispatch!(self, audit_entries(tenant))
     }
 }
+
+/// The e-mail address of the embedded single-machine user ([`Store::local_user`]).
+pub const LOCAL_USER_EMAIL: &str = "local@bioai.localhost";
+
+/// The display name of the embedded single-machine user.
+pub const LOCAL_USER_NAME: &str = "Local user";
 
 /// Creates database `name` on the PostgreSQL server of `admin_url` and
 /// returns its URL (for tests and benchmarks that need a fresh database).

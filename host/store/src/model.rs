@@ -86,6 +86,125 @@ impl RunStatus {
             RunStatus::Cancelled => "cancelled",
         }
     }
+
+    /// Parses a stored `status` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(RunStatus::Queued),
+            "running" => Some(RunStatus::Running),
+            "succeeded" => Some(RunStatus::Succeeded),
+            "failed" => Some(RunStatus::Failed),
+            "cancelled" => Some(RunStatus::Cancelled),
+            _ => None,
+        }
+    }
+
+    /// Whether a run in this status is over (succeeded, failed or cancelled).
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
+        )
+    }
+}
+
+/// An agent run to create ([`crate::Store::create_run`]): a task run as a
+/// state machine over agent roles, starting in `state` with `next_role`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    /// The run's id; a fresh one when `None`.
+    pub id: Option<Uuid>,
+    /// The tenant's project the run belongs to, if any.
+    pub project_id: Option<Uuid>,
+    /// What the user asked for.
+    pub task: String,
+    /// The task template the run was started from, if any.
+    pub template: Option<String>,
+    /// The task's inputs, as given.
+    pub inputs: Value,
+    /// The state-machine graph the run follows (`default` when in doubt).
+    pub graph: String,
+    /// The most the run may cost, fen; `None` for no budget of its own.
+    pub budget_fen: Option<i64>,
+    /// The initial run state.
+    pub state: Value,
+    /// The first role to run.
+    pub next_role: String,
+}
+
+/// A stored agent run with its latest persisted state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    /// The run's id.
+    pub id: Uuid,
+    /// The tenant.
+    pub user_id: UserId,
+    /// The project, if any.
+    pub project_id: Option<Uuid>,
+    /// What the user asked for.
+    pub task: String,
+    /// The task template, if any.
+    pub template: Option<String>,
+    /// The task's inputs (`{}` for runs started without any).
+    pub inputs: Value,
+    /// The state-machine graph (`default` for runs started by `start_run`).
+    pub graph: String,
+    /// The run's budget, fen.
+    pub budget_fen: Option<i64>,
+    /// Where the run stands.
+    pub status: RunStatus,
+    /// The latest persisted run state (`None` for runs started by `start_run`).
+    pub state: Option<Value>,
+    /// The role to run next; `None` once there is nothing left to run.
+    pub next_role: Option<String>,
+    /// Steps persisted so far.
+    pub steps: i64,
+    /// The final report, if any.
+    pub report: Option<Value>,
+    /// Why the run failed, if it did.
+    pub error: Option<String>,
+    /// Input tokens consumed.
+    pub input_tokens: i64,
+    /// Output tokens produced.
+    pub output_tokens: i64,
+    /// What the run has cost so far, fen.
+    pub cost_fen: i64,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished, if it has.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A trace event to append to a run ([`crate::Store::save_step`],
+/// [`crate::Store::append_run_events`], [`crate::Store::end_run`]); the
+/// store numbers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRunEvent {
+    /// What happened, e.g. `role_started`, `tool_call`, `message`.
+    pub kind: String,
+    /// The role it concerns, if any.
+    pub role: Option<String>,
+    /// The event's details.
+    pub payload: Value,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+}
+
+/// A stored trace event of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunEvent {
+    /// The run.
+    pub run_id: Uuid,
+    /// Its number in the run's trace: 1, 2, 3...
+    pub seq: i64,
+    /// What happened.
+    pub kind: String,
+    /// The role it concerns, if any.
+    pub role: Option<String>,
+    /// The event's details.
+    pub payload: Value,
+    /// When it happened (microsecond precision on PostgreSQL).
+    pub at: DateTime<Utc>,
 }
 
 /// How a tool call ended.

@@ -226,6 +226,349 @@ pub(crate) async fn finish_run(
     Ok(())
 }
 
+pub(crate) async fn local_user(pool: &PgPool) -> Result<UserId, StoreError> {
+    let mut tx = begin_service(pool).await?;
+    // A concurrent creator's row makes this a no-op (after waiting for its
+    // commit); the SELECT, a new statement, then sees that row.
+    sqlx::query(
+        "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(crate::LOCAL_USER_EMAIL)
+    .bind(crate::LOCAL_USER_NAME)
+    .execute(&mut *tx)
+    .await?;
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(crate::LOCAL_USER_EMAIL)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+const RUN_COLUMNS: &str = "id, user_id, project_id, task, template, inputs, graph, budget_fen, status, state,
+    next_role, steps::int8 AS steps, report, error, input_tokens, output_tokens, cost_fen, started_at, finished_at";
+
+fn run_status(s: &str) -> Result<RunStatus, StoreError> {
+    RunStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("agent run status `{s}`")))
+}
+
+fn run_from(r: &sqlx::postgres::PgRow) -> Result<Run, StoreError> {
+    let json = |col: &str| -> Result<Option<Value>, sqlx::Error> {
+        Ok(r.try_get::<Option<sqlx::types::Json<Value>>, _>(col)?
+            .map(|j| j.0))
+    };
+    Ok(Run {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        project_id: r.try_get("project_id")?,
+        task: r.try_get("task")?,
+        template: r.try_get("template")?,
+        inputs: json("inputs")?.unwrap_or(Value::Null),
+        graph: r.try_get("graph")?,
+        budget_fen: r.try_get("budget_fen")?,
+        status: run_status(r.try_get("status")?)?,
+        state: json("state")?,
+        next_role: r.try_get("next_role")?,
+        steps: r.try_get("steps")?,
+        report: json("report")?,
+        error: r.try_get("error")?,
+        input_tokens: r.try_get("input_tokens")?,
+        output_tokens: r.try_get("output_tokens")?,
+        cost_fen: r.try_get("cost_fen")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+pub(crate) async fn create_run(
+    pool: &PgPool,
+    tenant: UserId,
+    id: Uuid,
+    run: &NewRun,
+) -> Result<Uuid, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    sqlx::query(
+        "INSERT INTO agent_runs (id, user_id, project_id, task, template, inputs, graph, budget_fen, state,
+             next_role, status, steps)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running', 0)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(run.project_id)
+    .bind(&run.task)
+    .bind(&run.template)
+    .bind(sqlx::types::Json(&run.inputs))
+    .bind(&run.graph)
+    .bind(run.budget_fen)
+    .bind(sqlx::types::Json(&run.state))
+    .bind(&run.next_role)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Locks one of the tenant's runs until the end of the transaction, so that
+/// its steps and event numbers are assigned one writer at a time; returns
+/// its status and project.
+async fn lock_run(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: UserId,
+    run: Uuid,
+) -> Result<(RunStatus, Option<Uuid>), StoreError> {
+    let row = sqlx::query(
+        "SELECT status, project_id FROM agent_runs WHERE id = $1 AND user_id = $2 FOR UPDATE",
+    )
+    .bind(run)
+    .bind(tenant)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(StoreError::NotFound(format!("agent run {run}")));
+    };
+    Ok((
+        run_status(row.try_get("status")?)?,
+        row.try_get("project_id")?,
+    ))
+}
+
+/// Appends events to a run locked by [`lock_run`], numbered after its last.
+async fn insert_run_events(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: UserId,
+    run: Uuid,
+    project: Option<Uuid>,
+    events: &[NewRunEvent],
+) -> Result<Vec<i64>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let last: i64 =
+        sqlx::query_scalar("SELECT coalesce(max(seq), 0)::int8 FROM run_events WHERE run_id = $1")
+            .bind(run)
+            .fetch_one(&mut **tx)
+            .await?;
+    let seqs: Vec<i64> = (1..).take(events.len()).map(|i| last + i).collect();
+    sqlx::query(
+        "INSERT INTO run_events (run_id, seq, user_id, project_id, kind, role, payload, at)
+         SELECT $1, e.seq, $2, $3, e.kind, e.role, e.payload, e.at
+         FROM UNNEST($4::int8[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[])
+             AS e (seq, kind, role, payload, at)",
+    )
+    .bind(run)
+    .bind(tenant)
+    .bind(project)
+    .bind(&seqs)
+    .bind(events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.role.clone()).collect::<Vec<_>>())
+    .bind(
+        events
+            .iter()
+            .map(|e| sqlx::types::Json(&e.payload))
+            .collect::<Vec<_>>(),
+    )
+    .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(seqs)
+}
+
+pub(crate) async fn save_step(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+    state: &Value,
+    next_role: Option<&str>,
+    events: &[NewRunEvent],
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let (status, project) = lock_run(&mut tx, tenant, run).await?;
+    if status != RunStatus::Running {
+        return Err(StoreError::Invalid(format!(
+            "agent run {run} is {}, not running: it takes no more steps",
+            status.as_str()
+        )));
+    }
+    sqlx::query(
+        "UPDATE agent_runs SET state = $2, next_role = $3, steps = steps + 1 WHERE id = $1",
+    )
+    .bind(run)
+    .bind(sqlx::types::Json(state))
+    .bind(next_role)
+    .execute(&mut *tx)
+    .await?;
+    let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
+    tx.commit().await?;
+    Ok(seqs)
+}
+
+pub(crate) async fn append_run_events(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+    events: &[NewRunEvent],
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let (_, project) = lock_run(&mut tx, tenant, run).await?;
+    let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
+    tx.commit().await?;
+    Ok(seqs)
+}
+
+pub(crate) async fn add_run_usage(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+    input_tokens: i64,
+    output_tokens: i64,
+    cost_fen: i64,
+) -> Result<(), StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let n = sqlx::query(
+        "UPDATE agent_runs SET input_tokens = input_tokens + $3, output_tokens = output_tokens + $4,
+             cost_fen = cost_fen + $5
+         WHERE id = $1 AND user_id = $2",
+    )
+    .bind(run)
+    .bind(tenant)
+    .bind(input_tokens)
+    .bind(output_tokens)
+    .bind(cost_fen)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("agent run {run}")));
+    }
+    Ok(())
+}
+
+pub(crate) async fn end_run(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+    status: RunStatus,
+    report: Option<&Value>,
+    error: Option<&str>,
+    events: &[NewRunEvent],
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let (current, project) = lock_run(&mut tx, tenant, run).await?;
+    if current.is_finished() {
+        return Err(StoreError::Invalid(format!(
+            "agent run {run} has already finished ({})",
+            current.as_str()
+        )));
+    }
+    sqlx::query(
+        "UPDATE agent_runs SET status = $2, finished_at = now(), next_role = NULL, report = $3, error = $4
+         WHERE id = $1",
+    )
+    .bind(run)
+    .bind(status.as_str())
+    .bind(report.map(sqlx::types::Json))
+    .bind(error)
+    .execute(&mut *tx)
+    .await?;
+    let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
+    tx.commit().await?;
+    Ok(seqs)
+}
+
+pub(crate) async fn run(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+) -> Result<Option<Run>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RUN_COLUMNS} FROM agent_runs WHERE id = $1 AND user_id = $2"
+    )))
+    .bind(run)
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    row.as_ref().map(run_from).transpose()
+}
+
+pub(crate) async fn runs(
+    pool: &PgPool,
+    tenant: UserId,
+    limit: i64,
+) -> Result<Vec<Run>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RUN_COLUMNS} FROM agent_runs WHERE user_id = $1
+         ORDER BY started_at DESC, id DESC LIMIT $2"
+    )))
+    .bind(tenant)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter().map(run_from).collect()
+}
+
+pub(crate) async fn run_events(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<RunEvent>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let rows = sqlx::query(
+        "SELECT run_id, seq, kind, role, payload, at FROM run_events
+         WHERE run_id = $1 AND user_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+    )
+    .bind(run)
+    .bind(tenant)
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        // No (more) events, or no such run of the tenant's?
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM agent_runs WHERE id = $1 AND user_id = $2)",
+        )
+        .bind(run)
+        .bind(tenant)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !exists {
+            return Err(StoreError::NotFound(format!("agent run {run}")));
+        }
+    }
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RunEvent {
+                run_id: r.try_get("run_id")?,
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                role: r.try_get("role")?,
+                payload: r.try_get::<sqlx::types::Json<Value>, _>("payload")?.0,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn unfinished_runs(pool: &PgPool) -> Result<Vec<(UserId, Uuid)>, StoreError> {
+    let mut tx = begin_service(pool).await?;
+    let rows: Vec<(UserId, Uuid)> = sqlx::query_as(
+        "SELECT user_id, id FROM agent_runs WHERE status = 'running' ORDER BY started_at, id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
 /// Writes call records and their events in one transaction. Records are
 /// grouped by tenant and each group is inserted under that tenant's identity,
 /// so the row-level security `WITH CHECK` policies vet the recorder's writes

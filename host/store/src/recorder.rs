@@ -119,6 +119,7 @@ enum Msg {
 #[derive(Clone)]
 pub struct Recorder {
     tx: mpsc::Sender<Msg>,
+    store: Store,
     counters: Arc<Counters>,
     /// Serializes shutdown; holds the worker until it is joined.
     worker: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
@@ -138,13 +139,14 @@ impl Recorder {
         let (tx, rx) = mpsc::channel(config.capacity.max(1));
         let counters = Arc::new(Counters::default());
         let worker = Worker {
-            store,
+            store: store.clone(),
             config,
             counters: counters.clone(),
         };
         let handle = tokio::spawn(worker.run(rx));
         Self {
             tx,
+            store,
             counters,
             worker: Arc::new(Mutex::new(Some(handle))),
         }
@@ -179,6 +181,13 @@ impl Recorder {
             }
             Err(mpsc::error::SendError(msg)) => Err(closed(msg)),
         }
+    }
+
+    /// The store records are written to (one pool shared with the host:
+    /// a second SQLite pool on the same file would fight this one for the
+    /// write lock).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Counters so far.

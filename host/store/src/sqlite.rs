@@ -201,7 +201,7 @@ pub(crate) async fn start_run(
     task: &str,
 ) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     check_owned(&mut tx, tenant, project, None).await?;
     sqlx::query(
         "INSERT INTO agent_runs (id, user_id, project_id, task, started_at) VALUES (?, ?, ?, ?, ?)",
@@ -244,13 +244,351 @@ pub(crate) async fn finish_run(
     Ok(())
 }
 
+pub(crate) async fn local_user(pool: &SqlitePool) -> Result<UserId, StoreError> {
+    let now = Utc::now();
+    // The INSERT and the SELECT share one write transaction: another
+    // process creating the user at the same time waits, then finds it.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query(
+        "INSERT INTO users (id, email, display_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(crate::LOCAL_USER_EMAIL)
+    .bind(crate::LOCAL_USER_NAME)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+        .bind(crate::LOCAL_USER_EMAIL)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+const RUN_COLUMNS: &str = "id, user_id, project_id, task, template, inputs, graph, budget_fen, status, state,
+    next_role, steps, report, error, input_tokens, output_tokens, cost_fen, started_at, finished_at";
+
+fn run_status(s: &str) -> Result<RunStatus, StoreError> {
+    RunStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("agent run status `{s}`")))
+}
+
+fn run_from(r: &SqliteRow) -> Result<Run, StoreError> {
+    Ok(Run {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        project_id: r.try_get("project_id")?,
+        task: r.try_get("task")?,
+        template: r.try_get("template")?,
+        inputs: json_text(r, "inputs")?.unwrap_or(Value::Null),
+        graph: r.try_get("graph")?,
+        budget_fen: r.try_get("budget_fen")?,
+        status: run_status(r.try_get("status")?)?,
+        state: json_text(r, "state")?,
+        next_role: r.try_get("next_role")?,
+        steps: r.try_get("steps")?,
+        report: json_text(r, "report")?,
+        error: r.try_get("error")?,
+        input_tokens: r.try_get("input_tokens")?,
+        output_tokens: r.try_get("output_tokens")?,
+        cost_fen: r.try_get("cost_fen")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+pub(crate) async fn create_run(
+    pool: &SqlitePool,
+    tenant: UserId,
+    id: Uuid,
+    run: &NewRun,
+) -> Result<Uuid, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    check_owned(&mut tx, tenant, run.project_id, None).await?;
+    sqlx::query(
+        "INSERT INTO agent_runs (id, user_id, project_id, task, template, inputs, graph, budget_fen, state,
+             next_role, status, steps, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', 0, ?)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(run.project_id)
+    .bind(&run.task)
+    .bind(&run.template)
+    .bind(run.inputs.to_string())
+    .bind(&run.graph)
+    .bind(run.budget_fen)
+    .bind(run.state.to_string())
+    .bind(&run.next_role)
+    .bind(Utc::now())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One of the tenant's runs: its status and project. Called in a
+/// `BEGIN IMMEDIATE` transaction, which holds the database's write lock, so
+/// steps and event numbers are assigned one writer at a time.
+async fn lock_run(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant: UserId,
+    run: Uuid,
+) -> Result<(RunStatus, Option<Uuid>), StoreError> {
+    let row = sqlx::query("SELECT status, project_id FROM agent_runs WHERE id = ? AND user_id = ?")
+        .bind(run)
+        .bind(tenant)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Err(StoreError::NotFound(format!("agent run {run}")));
+    };
+    Ok((
+        run_status(row.try_get("status")?)?,
+        row.try_get("project_id")?,
+    ))
+}
+
+/// `run_events` rows per INSERT: 8 parameters each.
+const RUN_EVENT_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Appends events to a run checked by [`lock_run`], numbered after its last.
+async fn insert_run_events(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant: UserId,
+    run: Uuid,
+    project: Option<Uuid>,
+    events: &[NewRunEvent],
+) -> Result<Vec<i64>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let last: i64 =
+        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM run_events WHERE run_id = ?")
+            .bind(run)
+            .fetch_one(&mut **tx)
+            .await?;
+    let seqs: Vec<i64> = (1..).take(events.len()).map(|i| last + i).collect();
+    let rows: Vec<(i64, &NewRunEvent)> = seqs.iter().copied().zip(events).collect();
+    for chunk in rows.chunks(RUN_EVENT_ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO run_events (run_id, seq, user_id, project_id, kind, role, payload, at) ",
+        );
+        insert.push_values(chunk, |mut row, (seq, e)| {
+            row.push_bind(run)
+                .push_bind(*seq)
+                .push_bind(tenant)
+                .push_bind(project)
+                .push_bind(e.kind.as_str())
+                .push_bind(e.role.as_deref())
+                .push_bind(e.payload.to_string())
+                .push_bind(e.at);
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(seqs)
+}
+
+pub(crate) async fn save_step(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+    state: &Value,
+    next_role: Option<&str>,
+    events: &[NewRunEvent],
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (status, project) = lock_run(&mut tx, tenant, run).await?;
+    if status != RunStatus::Running {
+        return Err(StoreError::Invalid(format!(
+            "agent run {run} is {}, not running: it takes no more steps",
+            status.as_str()
+        )));
+    }
+    sqlx::query(
+        "UPDATE agent_runs SET state = ?, next_role = ?, steps = steps + 1 WHERE id = ? AND user_id = ?",
+    )
+    .bind(state.to_string())
+    .bind(next_role)
+    .bind(run)
+    .bind(tenant)
+    .execute(&mut *tx)
+    .await?;
+    let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
+    tx.commit().await?;
+    Ok(seqs)
+}
+
+pub(crate) async fn append_run_events(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+    events: &[NewRunEvent],
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (_, project) = lock_run(&mut tx, tenant, run).await?;
+    let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
+    tx.commit().await?;
+    Ok(seqs)
+}
+
+pub(crate) async fn add_run_usage(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+    input_tokens: i64,
+    output_tokens: i64,
+    cost_fen: i64,
+) -> Result<(), StoreError> {
+    let n = sqlx::query(
+        "UPDATE agent_runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
+             cost_fen = cost_fen + ?
+         WHERE id = ? AND user_id = ?",
+    )
+    .bind(input_tokens)
+    .bind(output_tokens)
+    .bind(cost_fen)
+    .bind(run)
+    .bind(tenant)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("agent run {run}")));
+    }
+    Ok(())
+}
+
+pub(crate) async fn end_run(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+    status: RunStatus,
+    report: Option<&Value>,
+    error: Option<&str>,
+    events: &[NewRunEvent],
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (current, project) = lock_run(&mut tx, tenant, run).await?;
+    if current.is_finished() {
+        return Err(StoreError::Invalid(format!(
+            "agent run {run} has already finished ({})",
+            current.as_str()
+        )));
+    }
+    sqlx::query(
+        "UPDATE agent_runs SET status = ?, finished_at = ?, next_role = NULL, report = ?, error = ?
+         WHERE id = ? AND user_id = ?",
+    )
+    .bind(status.as_str())
+    .bind(Utc::now())
+    .bind(report.map(Value::to_string))
+    .bind(error)
+    .bind(run)
+    .bind(tenant)
+    .execute(&mut *tx)
+    .await?;
+    let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
+    tx.commit().await?;
+    Ok(seqs)
+}
+
+pub(crate) async fn run(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+) -> Result<Option<Run>, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RUN_COLUMNS} FROM agent_runs WHERE id = ? AND user_id = ?"
+    )))
+    .bind(run)
+    .bind(tenant)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(run_from).transpose()
+}
+
+pub(crate) async fn runs(
+    pool: &SqlitePool,
+    tenant: UserId,
+    limit: i64,
+) -> Result<Vec<Run>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {RUN_COLUMNS} FROM agent_runs WHERE user_id = ?
+         ORDER BY started_at DESC, id DESC LIMIT ?"
+    )))
+    .bind(tenant)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(run_from).collect()
+}
+
+pub(crate) async fn run_events(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<RunEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT run_id, seq, kind, role, payload, at FROM run_events
+         WHERE run_id = ? AND user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+    )
+    .bind(run)
+    .bind(tenant)
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    if rows.is_empty() {
+        // No (more) events, or no such run of the tenant's?
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM agent_runs WHERE id = ? AND user_id = ?)",
+        )
+        .bind(run)
+        .bind(tenant)
+        .fetch_one(pool)
+        .await?;
+        if !exists {
+            return Err(StoreError::NotFound(format!("agent run {run}")));
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            Ok(RunEvent {
+                run_id: r.try_get("run_id")?,
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                role: r.try_get("role")?,
+                payload: json_text(r, "payload")?.unwrap_or(Value::Null),
+                at: r.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn unfinished_runs(pool: &SqlitePool) -> Result<Vec<(UserId, Uuid)>, StoreError> {
+    let rows: Vec<(UserId, Uuid)> = sqlx::query_as(
+        "SELECT user_id, id FROM agent_runs WHERE status = 'running' ORDER BY started_at, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}
+
 /// Writes call records and their events in one transaction; each record's
 /// project and run are checked to be its tenant's.
 pub(crate) async fn write_calls(
     pool: &SqlitePool,
     calls: &[CallRecord],
 ) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await?;
+    // Every writing transaction takes the write lock up front: a deferred
+    // one that reads first fails with SQLITE_BUSY_SNAPSHOT (517) when
+    // another connection wrote in between, which no busy timeout waits out.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     check_tenants(
         &mut tx,
         calls.iter().map(|c| (c.user_id, c.project_id, c.run_id)),
@@ -346,7 +684,7 @@ pub(crate) async fn insert_usage_events(
     pool: &SqlitePool,
     events: &[UsageEvent],
 ) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     check_tenants(
         &mut tx,
         events.iter().map(|e| (e.user_id, e.project_id, e.run_id)),
@@ -552,7 +890,7 @@ pub(crate) async fn add_document(
     d: &NewDocument,
 ) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     check_owned(&mut tx, tenant, d.project_id, None).await?;
     sqlx::query(
         "INSERT INTO documents (id, user_id, project_id, source, chunk_index, content, embedding, created_at)

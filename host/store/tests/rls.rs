@@ -88,6 +88,7 @@ async fn count_as(conn: &mut PgConnection, tenant: UserId, sql: &str) -> i64 {
 struct Seeded {
     user: UserId,
     project: Uuid,
+    run: Uuid,
 }
 
 async fn seed(store: &Store, name: &str, rng: &mut Rng) -> Seeded {
@@ -154,9 +155,25 @@ async fn seed(store: &Store, name: &str, rng: &mut Rng) -> Seeded {
         .audit(u.id, "create", "projects", &p.id.to_string(), &json!({}))
         .await
         .expect("audit");
+    store
+        .save_step(
+            u.id,
+            run,
+            &json!({"step": 1}),
+            Some("reviewer"),
+            &[NewRunEvent {
+                kind: "message".into(),
+                role: Some("planner".into()),
+                payload: json!({"text": name}),
+                at: now,
+            }],
+        )
+        .await
+        .expect("run event");
     Seeded {
         user: u.id,
         project: p.id,
+        run,
     }
 }
 
@@ -170,6 +187,7 @@ const TENANT_TABLES: &[(&str, &str, &str)] = &[
     ("payments", "user_id", "status = status"),
     ("documents", "user_id", "content = content"),
     ("audit_log", "user_id", "action = action"),
+    ("run_events", "user_id", "kind = kind"),
 ];
 
 fn insert_for(table: &str, victim: &Seeded, emb: &str) -> String {
@@ -195,6 +213,11 @@ fn insert_for(table: &str, victim: &Seeded, emb: &str) -> String {
         ),
         "audit_log" => format!(
             "INSERT INTO audit_log (user_id, action, table_name, row_id) VALUES ('{u}', 'forged', 'users', '{u}')"
+        ),
+        "run_events" => format!(
+            "INSERT INTO run_events (run_id, seq, user_id, project_id, kind, payload, at)
+             VALUES ('{}', 999, '{u}', '{p}', 'planted', '{{}}', now())",
+            victim.run
         ),
         other => panic!("no insert for {other}"),
     }
@@ -281,6 +304,47 @@ async fn cross_tenant_access_is_refused_by_the_database() {
             "{table}: {err}"
         );
     }
+
+    // The trace is append-only for tenants: alice cannot edit or delete even
+    // her own events, nor add one to bob's run under her own name.
+    for sql in [
+        "UPDATE run_events SET kind = 'rewritten'".to_string(),
+        "DELETE FROM run_events".to_string(),
+        format!(
+            "UPDATE run_events SET kind = 'rewritten' WHERE run_id = '{}'",
+            a.run
+        ),
+    ] {
+        let err = as_tenant(&mut conn, a.user, &sql)
+            .await
+            .expect_err(&format!("a tenant ran `{sql}`"));
+        assert!(err.contains("permission denied"), "`{sql}`: {err}");
+    }
+    let sql = format!(
+        "INSERT INTO run_events (run_id, seq, user_id, kind, payload, at)
+         VALUES ('{}', 999, '{}', 'planted', '{{}}', now())",
+        b.run, a.user
+    );
+    let err = as_tenant(&mut conn, a.user, &sql)
+        .await
+        .expect_err("an event in bob's run under alice's name");
+    assert!(err.contains("row-level security"), "{err}");
+    let sql = format!(
+        "INSERT INTO run_events (run_id, seq, user_id, project_id, kind, payload, at)
+         VALUES ('{}', 999, '{}', '{}', 'planted', '{{}}', now())",
+        a.run, a.user, b.project
+    );
+    let err = as_tenant(&mut conn, a.user, &sql)
+        .await
+        .expect_err("an event of alice's run in bob's project");
+    assert!(err.contains("row-level security"), "{err}");
+    // Appending to her own run is what tenants may do.
+    let sql = format!(
+        "INSERT INTO run_events (run_id, seq, user_id, project_id, kind, payload, at)
+         VALUES ('{}', 1000, '{}', '{}', 'note', '{{}}', now())",
+        a.run, a.user, a.project
+    );
+    assert_eq!(as_tenant(&mut conn, a.user, &sql).await, Ok(1));
 
     // Bob's rows are all still there, unchanged in number.
     for (table, owner, _) in TENANT_TABLES {

@@ -47,6 +47,12 @@ both_backends!(
     recorder_isolates_refused_records,
     vector_search_matches_brute_force,
     pricing_plans_round_trip,
+    runs_persist_every_step_and_their_trace,
+    run_events_page_after_a_seq,
+    finished_runs_take_no_more_steps,
+    unfinished_runs_span_tenants_oldest_first,
+    local_user_is_idempotent,
+    runs_never_cross_tenants,
 );
 
 async fn user(store: &Store, name: &str) -> User {
@@ -676,4 +682,524 @@ async fn pricing_plans_round_trip(f: &Fixture) {
         .await
         .expect("update by name");
     assert_eq!(f.store.pricing_plans().await.expect("plans"), vec![updated]);
+}
+
+// ---------------------------------------------------------------- runs as state machines
+
+fn new_run(project: Option<Uuid>, task: &str) -> NewRun {
+    NewRun {
+        id: None,
+        project_id: project,
+        task: task.to_string(),
+        template: Some("crispr.design_guides".into()),
+        inputs: json!({"gene": "TP53", "organism": "human"}),
+        graph: "plan-act-review".into(),
+        budget_fen: Some(990),
+        state: json!({"plan": null, "messages": []}),
+        next_role: "planner".into(),
+    }
+}
+
+fn event(kind: &str, role: Option<&str>, payload: serde_json::Value) -> NewRunEvent {
+    NewRunEvent {
+        kind: kind.to_string(),
+        role: role.map(str::to_string),
+        payload,
+        // Whole microseconds: what PostgreSQL keeps.
+        at: chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
+            .expect("timestamp"),
+    }
+}
+
+async fn runs_persist_every_step_and_their_trace(f: &Fixture) {
+    let s = &f.store;
+    let a = user(s, "swarm").await;
+    let p = s.create_project(a.id, "tp53").await.expect("project");
+    let id = Uuid::now_v7();
+    let spec = NewRun {
+        id: Some(id),
+        ..new_run(Some(p.id), "design guides for TP53")
+    };
+    assert_eq!(s.create_run(a.id, &spec).await.expect("create"), id);
+    let run = s.run(a.id, id).await.expect("run").expect("exists");
+    assert_eq!(
+        (run.id, run.user_id, run.project_id),
+        (id, a.id, Some(p.id))
+    );
+    assert_eq!(run.task, spec.task);
+    assert_eq!(run.template, spec.template);
+    assert_eq!(run.inputs, spec.inputs);
+    assert_eq!(run.graph, "plan-act-review");
+    assert_eq!(run.budget_fen, Some(990));
+    assert_eq!(run.status, RunStatus::Running);
+    assert_eq!(run.state, Some(spec.state.clone()));
+    assert_eq!(run.next_role.as_deref(), Some("planner"));
+    assert_eq!((run.steps, run.cost_fen, run.input_tokens), (0, 0, 0));
+    assert_eq!((run.report, run.error, run.finished_at), (None, None, None));
+
+    // Step 1: the planner, two events.
+    let state1 = json!({"plan": ["design", "score"], "messages": ["planned"]});
+    let first = [
+        event("role_started", Some("planner"), json!({})),
+        event("message", Some("planner"), json!({"text": "two steps"})),
+    ];
+    let seqs = s
+        .save_step(a.id, id, &state1, Some("designer"), &first)
+        .await
+        .expect("step 1");
+    assert_eq!(seqs, vec![1, 2]);
+    let run = s.run(a.id, id).await.expect("run").expect("exists");
+    assert_eq!(run.steps, 1);
+    assert_eq!(run.state, Some(state1));
+    assert_eq!(run.next_role.as_deref(), Some("designer"));
+
+    // Step 2: the designer, one event; then nothing left to run.
+    let state2 = json!({"plan": ["design", "score"], "guides": ["GGCAGCTACGGTTTCCGTCT"]});
+    let seqs = s
+        .save_step(
+            a.id,
+            id,
+            &state2,
+            None,
+            &[event(
+                "tool_call",
+                Some("designer"),
+                json!({"tool": "crispr.design"}),
+            )],
+        )
+        .await
+        .expect("step 2");
+    assert_eq!(seqs, vec![3]);
+    // A step without events is still a step.
+    assert!(
+        s.save_step(a.id, id, &state2, None, &[])
+            .await
+            .expect("step 3")
+            .is_empty()
+    );
+    let run = s.run(a.id, id).await.expect("run").expect("exists");
+    assert_eq!(run.steps, 3);
+    assert_eq!(run.state, Some(state2));
+    assert_eq!(run.next_role, None);
+    assert_eq!(run.status, RunStatus::Running);
+
+    s.add_run_usage(a.id, id, 1_000, 200, 15)
+        .await
+        .expect("usage");
+    s.add_run_usage(a.id, id, 500, 100, 7).await.expect("usage");
+    let err = s
+        .add_run_usage(a.id, id, -1, 0, 0)
+        .await
+        .expect_err("negative usage");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+
+    let trace = s.run_events(a.id, id, 0, 100).await.expect("trace");
+    assert_eq!(
+        trace.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(trace.iter().all(|e| e.run_id == id));
+    assert_eq!(trace[0].kind, "role_started");
+    assert_eq!(trace[1].role.as_deref(), Some("planner"));
+    assert_eq!(trace[1].payload, json!({"text": "two steps"}));
+    assert_eq!(trace[1].at, first[1].at);
+    assert_eq!(trace[2].payload, json!({"tool": "crispr.design"}));
+
+    let report = json!({"guides": 1, "summary": "one guide"});
+    let seqs = s
+        .end_run(
+            a.id,
+            id,
+            RunStatus::Succeeded,
+            Some(&report),
+            None,
+            &[event("run_finished", None, json!({"status": "succeeded"}))],
+        )
+        .await
+        .expect("end");
+    assert_eq!(seqs, vec![4]);
+    let run = s.run(a.id, id).await.expect("run").expect("exists");
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(run.report, Some(report));
+    assert_eq!(run.error, None);
+    assert_eq!(run.next_role, None);
+    assert!(run.finished_at.is_some_and(|t| t >= run.started_at));
+    assert_eq!(
+        (run.input_tokens, run.output_tokens, run.cost_fen),
+        (1_500, 300, 22)
+    );
+    // Usage and events may still arrive after the end.
+    s.add_run_usage(a.id, id, 1, 1, 1)
+        .await
+        .expect("late usage");
+    assert_eq!(
+        s.append_run_events(a.id, id, &[event("note", None, json!("late"))])
+            .await
+            .expect("late event"),
+        vec![5]
+    );
+
+    // A failed run keeps its error; runs are listed newest first.
+    let second = s
+        .create_run(a.id, &new_run(None, "second"))
+        .await
+        .expect("second run");
+    s.end_run(
+        a.id,
+        second,
+        RunStatus::Failed,
+        None,
+        Some("budget exceeded"),
+        &[],
+    )
+    .await
+    .expect("fail");
+    let failed = s.run(a.id, second).await.expect("run").expect("exists");
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert_eq!(failed.error.as_deref(), Some("budget exceeded"));
+    assert_eq!(failed.steps, 0);
+    let listed = s.runs(a.id, 10).await.expect("runs");
+    assert_eq!(
+        listed.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![second, id]
+    );
+    assert_eq!(s.runs(a.id, 1).await.expect("runs").len(), 1);
+
+    // Runs of the first migration's API read back with the new columns' defaults.
+    let old = s.start_run(a.id, None, "legacy").await.expect("start");
+    s.finish_run(a.id, old, RunStatus::Cancelled, 10, 20)
+        .await
+        .expect("finish");
+    let old = s.run(a.id, old).await.expect("run").expect("exists");
+    assert_eq!(old.status, RunStatus::Cancelled);
+    assert_eq!((old.input_tokens, old.output_tokens), (10, 20));
+    assert_eq!(old.inputs, json!({}));
+    assert_eq!(old.graph, "default");
+    assert_eq!((old.state, old.next_role, old.steps), (None, None, 0));
+
+    // Invalid runs are refused before they reach the database.
+    for bad in [
+        NewRun {
+            budget_fen: Some(-1),
+            ..new_run(None, "x")
+        },
+        NewRun {
+            next_role: String::new(),
+            ..new_run(None, "x")
+        },
+    ] {
+        let err = s.create_run(a.id, &bad).await.expect_err("invalid run");
+        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    }
+    let err = s
+        .create_run(a.id, &spec)
+        .await
+        .expect_err("the same id twice");
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+async fn run_events_page_after_a_seq(f: &Fixture) {
+    let s = &f.store;
+    let a = user(s, "pager").await;
+    let id = s
+        .create_run(a.id, &new_run(None, "page"))
+        .await
+        .expect("run");
+    assert!(
+        s.run_events(a.id, id, 0, 10)
+            .await
+            .expect("no events yet")
+            .is_empty()
+    );
+    for step in 0..5 {
+        let events: Vec<NewRunEvent> = (0..3)
+            .map(|i| event("message", Some("worker"), json!({"step": step, "i": i})))
+            .collect();
+        let seqs = s
+            .save_step(a.id, id, &json!({"step": step}), Some("worker"), &events)
+            .await
+            .expect("step");
+        assert_eq!(seqs, (step * 3 + 1..=step * 3 + 3).collect::<Vec<i64>>());
+    }
+    // Read it back in pages of 4, as a client streaming the trace would.
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = s.run_events(a.id, id, after, 4).await.expect("page");
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 4);
+        after = page.last().expect("non-empty").seq;
+        seen.extend(page);
+    }
+    assert_eq!(
+        seen.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=15).collect::<Vec<i64>>()
+    );
+    assert_eq!(seen[7].payload, json!({"step": 2, "i": 1}));
+    let tail = s.run_events(a.id, id, 13, 100).await.expect("tail");
+    assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![14, 15]);
+    assert!(
+        s.run_events(a.id, id, 15, 100)
+            .await
+            .expect("caught up")
+            .is_empty()
+    );
+    assert!(
+        s.run_events(a.id, id, 0, 0)
+            .await
+            .expect("limit 0")
+            .is_empty()
+    );
+
+    // Concurrent appenders still get distinct, consecutive numbers.
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let s = s.clone();
+            let tenant = a.id;
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                for i in 0..5 {
+                    got.extend(
+                        s.append_run_events(
+                            tenant,
+                            id,
+                            &[
+                                event("note", None, json!([t, i])),
+                                event("note", None, json!(i)),
+                            ],
+                        )
+                        .await
+                        .expect("append"),
+                    );
+                }
+                got
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("appender"));
+    }
+    all.sort_unstable();
+    assert_eq!(all, (16..=55).collect::<Vec<i64>>());
+    assert_eq!(
+        s.run_events(a.id, id, 0, 1_000).await.expect("all").len(),
+        55
+    );
+}
+
+async fn finished_runs_take_no_more_steps(f: &Fixture) {
+    let s = &f.store;
+    let a = user(s, "finisher").await;
+    let id = s
+        .create_run(a.id, &new_run(None, "stop"))
+        .await
+        .expect("run");
+    s.save_step(
+        a.id,
+        id,
+        &json!({"n": 1}),
+        Some("b"),
+        &[event("step", Some("a"), json!({}))],
+    )
+    .await
+    .expect("step");
+    let err = s
+        .end_run(a.id, id, RunStatus::Running, None, None, &[])
+        .await
+        .expect_err("running is not an end");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    s.end_run(
+        a.id,
+        id,
+        RunStatus::Cancelled,
+        None,
+        None,
+        &[event("cancelled", None, json!({"by": "user"}))],
+    )
+    .await
+    .expect("cancel");
+    let err = s
+        .save_step(
+            a.id,
+            id,
+            &json!({"n": 2}),
+            Some("c"),
+            &[event("step", Some("b"), json!({}))],
+        )
+        .await
+        .expect_err("step after the end");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    let err = s
+        .end_run(
+            a.id,
+            id,
+            RunStatus::Succeeded,
+            Some(&json!({})),
+            None,
+            &[event("again", None, json!({}))],
+        )
+        .await
+        .expect_err("second end");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    // Neither refused call changed anything: one transaction each.
+    let run = s.run(a.id, id).await.expect("run").expect("exists");
+    assert_eq!(run.status, RunStatus::Cancelled);
+    assert_eq!(run.steps, 1);
+    assert_eq!(run.state, Some(json!({"n": 1})));
+    assert_eq!((run.next_role, run.report), (None, None));
+    assert_eq!(
+        s.run_events(a.id, id, 0, 100)
+            .await
+            .expect("trace")
+            .iter()
+            .map(|e| e.kind.as_str())
+            .collect::<Vec<_>>(),
+        vec!["step", "cancelled"]
+    );
+    // An unknown run: not found.
+    let err = s
+        .save_step(a.id, Uuid::now_v7(), &json!({}), None, &[])
+        .await
+        .expect_err("no such run");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn unfinished_runs_span_tenants_oldest_first(f: &Fixture) {
+    let s = &f.store;
+    let a = user(s, "resumer-a").await;
+    let b = user(s, "resumer-b").await;
+    assert!(s.unfinished_runs().await.expect("none").is_empty());
+    let a1 = s.create_run(a.id, &new_run(None, "a1")).await.expect("a1");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let b1 = s.create_run(b.id, &new_run(None, "b1")).await.expect("b1");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let a2 = s.create_run(a.id, &new_run(None, "a2")).await.expect("a2");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let b2 = s.create_run(b.id, &new_run(None, "b2")).await.expect("b2");
+    s.save_step(a.id, a1, &json!({"n": 1}), Some("next"), &[])
+        .await
+        .expect("step");
+    s.end_run(a.id, a2, RunStatus::Succeeded, Some(&json!({})), None, &[])
+        .await
+        .expect("end a2");
+    s.end_run(b.id, b2, RunStatus::Failed, None, Some("crashed"), &[])
+        .await
+        .expect("end b2");
+    let legacy = s.start_run(b.id, None, "legacy").await.expect("legacy");
+    s.finish_run(b.id, legacy, RunStatus::Succeeded, 0, 0)
+        .await
+        .expect("finish legacy");
+    assert_eq!(
+        s.unfinished_runs().await.expect("unfinished"),
+        vec![(a.id, a1), (b.id, b1)]
+    );
+    // What a resumed engine reads back: the last persisted state and role.
+    let run = s.run(a.id, a1).await.expect("run").expect("exists");
+    assert_eq!(
+        (run.state, run.next_role.as_deref(), run.steps),
+        (Some(json!({"n": 1})), Some("next"), 1)
+    );
+}
+
+async fn local_user_is_idempotent(f: &Fixture) {
+    let s = &f.store;
+    let before = s.counts().await.expect("counts").users;
+    // Several callers at once (e.g. two processes starting): one user.
+    let (x, y, z) = tokio::join!(s.local_user(), s.local_user(), s.local_user());
+    let id = x.expect("local user");
+    assert_eq!(y.expect("local user"), id);
+    assert_eq!(z.expect("local user"), id);
+    assert_eq!(s.local_user().await.expect("again"), id);
+    assert_eq!(s.counts().await.expect("counts").users, before + 1);
+    let u = s.user(id).await.expect("user").expect("exists");
+    assert_eq!(u.email.as_deref(), Some("local@bioai.localhost"));
+    assert_eq!(u.display_name, "Local user");
+    // It is an ordinary tenant.
+    let run = s
+        .create_run(id, &new_run(None, "local"))
+        .await
+        .expect("run");
+    assert_eq!(s.runs(id, 10).await.expect("runs")[0].id, run);
+}
+
+async fn runs_never_cross_tenants(f: &Fixture) {
+    let s = &f.store;
+    let a = user(s, "owner").await;
+    let b = user(s, "intruder").await;
+    let pa = s.create_project(a.id, "private").await.expect("project");
+    let pb = s.create_project(b.id, "own").await.expect("project");
+    let run = s
+        .create_run(a.id, &new_run(Some(pa.id), "secret"))
+        .await
+        .expect("run");
+    s.save_step(
+        a.id,
+        run,
+        &json!({"secret": 1}),
+        Some("next"),
+        &[event("message", Some("planner"), json!("private"))],
+    )
+    .await
+    .expect("step");
+
+    // A run in another tenant's project is refused, by RLS or by the store.
+    let err = s
+        .create_run(b.id, &new_run(Some(pa.id), "planted"))
+        .await
+        .expect_err("foreign project");
+    assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
+    s.create_run(b.id, &new_run(Some(pb.id), "own"))
+        .await
+        .expect("own project");
+
+    // b can neither see nor touch a's run.
+    assert_eq!(s.run(b.id, run).await.expect("run"), None);
+    assert!(
+        s.runs(b.id, 100)
+            .await
+            .expect("runs")
+            .iter()
+            .all(|r| r.user_id == b.id)
+    );
+    let not_found = |what: &str, r: Result<Vec<i64>, StoreError>| match r {
+        Err(StoreError::NotFound(_) | StoreError::Refused(_)) => {}
+        other => panic!("{what}: expected NotFound or Refused, got {other:?}"),
+    };
+    match s.run_events(b.id, run, 0, 100).await {
+        Err(StoreError::NotFound(_)) => {}
+        other => panic!("reading a's trace: {other:?}"),
+    }
+    not_found(
+        "appending to a's trace",
+        s.append_run_events(b.id, run, &[event("forged", None, json!({}))])
+            .await,
+    );
+    not_found(
+        "a step of a's run",
+        s.save_step(b.id, run, &json!({"hijacked": true}), Some("evil"), &[])
+            .await,
+    );
+    not_found(
+        "ending a's run",
+        s.end_run(b.id, run, RunStatus::Cancelled, None, None, &[])
+            .await,
+    );
+    let err = s
+        .add_run_usage(b.id, run, 1, 1, 1)
+        .await
+        .expect_err("usage on a's run");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+
+    // a's run is untouched.
+    let r = s.run(a.id, run).await.expect("run").expect("exists");
+    assert_eq!(r.status, RunStatus::Running);
+    assert_eq!((r.steps, r.cost_fen), (1, 0));
+    assert_eq!(r.state, Some(json!({"secret": 1})));
+    assert_eq!(r.next_role.as_deref(), Some("next"));
+    let trace = s.run_events(a.id, run, 0, 100).await.expect("trace");
+    assert_eq!(trace.len(), 1);
+    assert_eq!(trace[0].kind, "message");
 }
