@@ -201,6 +201,7 @@ pub mod bindings {
     });
 }
 
+pub mod agent;
 pub mod client;
 pub mod http;
 pub mod log;
