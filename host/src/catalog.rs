@@ -65,6 +65,30 @@ impl Catalog {
         self.generation.send_modify(|g| *g += 1);
     }
 
+    /// Adds a host tool to the current registry. Only possible while no
+    /// call holds the registry (at start-up, before serving); reloads keep
+    /// it like every host tool.
+    pub fn add_host_tool(
+        &self,
+        tool: Arc<dyn crate::registry::HostTool>,
+    ) -> Result<(), crate::registry::LoadError> {
+        let mut current = self.current.write();
+        let name = tool.definition().name.clone();
+        match Arc::get_mut(&mut current) {
+            Some(registry) => registry.add_host_tool(tool)?,
+            None => {
+                return Err(crate::registry::LoadError::ToolClash {
+                    path: PathBuf::from(format!("host tool {name}")),
+                    tool: name,
+                    other: "a registry in use (add host tools before serving)".into(),
+                });
+            }
+        }
+        drop(current);
+        self.generation.send_modify(|g| *g += 1);
+        Ok(())
+    }
+
     /// Reloads every plugin and policy from disk. On any error the current
     /// set stays in force and the errors are returned, so a half-written
     /// plugin file never takes tools away.

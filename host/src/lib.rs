@@ -7,6 +7,7 @@
 //! (`bioai-policy`), and the [`registry::ToolOutcome`] carries the structured
 //! result or a classified failure, always with the call's [`runtime::Meters`].
 
+pub mod agents;
 pub mod catalog;
 pub mod config;
 pub mod extras;
@@ -41,6 +42,15 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// The agent graph file is invalid.
+    #[error(transparent)]
+    Graph(#[from] agents::graph::GraphError),
+    /// The LLM configuration is invalid.
+    #[error("BIOAI_LLM_*: {0}")]
+    Llm(#[from] agents::llm::LlmError),
+    /// Agent runs could not be resumed.
+    #[error("resuming agent runs: {0}")]
+    Agents(#[from] agents::AgentError),
     /// The Python sandbox could not be set up.
     #[error("sandbox.run_python: {0}")]
     Sandbox(#[from] sandbox::SandboxError),
@@ -112,6 +122,76 @@ pub async fn start(settings: &Settings) -> Result<Registry, StartError> {
     }
     registry.set_recorder(store::Recorder::spawn(db, store::RecorderConfig::default()));
     Ok(registry)
+}
+
+/// Starts the agent swarm over `catalog`: adds `bio_agent.run_task`,
+/// `bio_agent.stream_trace` and `billing.get_quote` to it, stores the
+/// know-how guides (embedding only new or changed chunks), and, when `resume` is set, resumes the runs a previous host left
+/// unfinished.
+///
+/// The graph is `BIOAI_AGENT_GRAPH` (a file) or the built-in one; the LLM is
+/// configured by `BIOAI_LLM_*` (none: built-in templates only); embeddings
+/// by `BIOAI_EMBEDDING_*` (default: the local all-MiniLM-L6-v2 model).
+pub async fn start_agents(
+    settings: &Settings,
+    catalog: &Arc<catalog::Catalog>,
+    resume: bool,
+) -> Result<Arc<agents::Swarm>, StartError> {
+    let lookup = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let graph = match lookup("BIOAI_AGENT_GRAPH") {
+        Some(path) => agents::Graph::load(std::path::Path::new(&path))?,
+        None => agents::Graph::builtin(),
+    };
+    let llm = agents::llm::LlmConfig::from_env(lookup)?
+        .map(agents::llm::Llm::new)
+        .transpose()?;
+    if llm.is_none() {
+        tracing::info!(
+            "no LLM configured (BIOAI_LLM_PROVIDER): agent runs use the built-in task templates"
+        );
+    }
+    let recording = catalog.registry().recorder().map(|r| r.store().clone());
+    let store = match recording {
+        Some(store) => store,
+        None => open_store(settings).await?,
+    };
+    let knowhow = match agents::knowhow::KnowHow::from_env() {
+        Ok(k) => Some(Arc::new(k)),
+        Err(e) => {
+            tracing::warn!("know-how search is not available: {e}");
+            None
+        }
+    };
+    if let Some(k) = &knowhow {
+        // Before serving, so the first run's retriever finds the guides;
+        // only new or changed chunks are embedded (none on later starts).
+        match k.ingest_builtin(&store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(chunks = n, "know-how library updated"),
+            Err(e) => tracing::error!("the know-how guides could not be stored: {e}"),
+        }
+    }
+    let rates = agents::cost::Rates::load(&store, lookup).await;
+    let swarm = agents::Swarm::new(
+        catalog.clone(),
+        store,
+        agents::SwarmConfig {
+            graph,
+            llm,
+            knowhow,
+            workspaces: settings.data_dir.join("workspaces"),
+            rates,
+        },
+    );
+    for tool in agents::tools::host_tools(&swarm) {
+        catalog
+            .add_host_tool(tool)
+            .map_err(|e| StartError::Plugins(vec![e]))?;
+    }
+    if resume {
+        swarm.resume_unfinished().await?;
+    }
+    Ok(swarm)
 }
 
 /// `sandbox.run_python`, when its component was built: the sandbox under

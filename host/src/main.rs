@@ -163,6 +163,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 async fn serve(settings: Settings, bind: Option<std::net::SocketAddr>) -> Result<ExitCode> {
     let catalog = Catalog::new(bioai::start(&settings).await?, &settings);
+    let _swarm = bioai::start_agents(&settings, &catalog, true).await?;
     let addr = bind.unwrap_or(settings.bind);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!(
@@ -236,6 +237,7 @@ async fn reload_on_hangup(catalog: Arc<Catalog>) {
 
 async fn stdio(settings: Settings) -> Result<ExitCode> {
     let catalog = Catalog::new(bioai::start(&settings).await?, &settings);
+    let _swarm = bioai::start_agents(&settings, &catalog, true).await?;
     let watcher = tokio::spawn(catalog.clone().watch(WATCH_INTERVAL));
     bioai::mcp::stdio::serve(McpServer::new(catalog.clone())).await?;
     watcher.abort();
@@ -265,7 +267,10 @@ async fn shutdown_signal() {
 async fn call(settings: Settings, tool: &str, args: &str) -> Result<ExitCode> {
     let args: serde_json::Value = serde_json::from_str(args)
         .with_context(|| format!("the arguments are not valid JSON: {args}"))?;
-    let registry = bioai::start(&settings).await?;
+    let catalog = Catalog::new(bioai::start(&settings).await?, &settings);
+    // Runs left unfinished by a server are the server's to resume, not this call's.
+    let _swarm = bioai::start_agents(&settings, &catalog, false).await?;
+    let registry = catalog.registry();
     let outcome = registry.call(tool, &args, CallContext::default()).await?;
     registry.shutdown_recorder().await?;
     let ok = outcome.result.is_ok();

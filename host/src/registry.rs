@@ -33,6 +33,8 @@ use crate::runtime::{
 
 /// The export name of our metadata interface, which is not a tool.
 const METADATA_INTERFACE: &str = "bioai:plugin/metadata@0.1.0";
+/// The export of an agent role: its `step` function is not a tool.
+pub const ROLE_INTERFACE: &str = "bioai:plugin/role@0.1.0";
 
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -283,6 +285,8 @@ pub struct CallContext {
     pub project_id: Option<bioai_store::Uuid>,
     /// The agent run the call belongs to; `None` for a direct tools/call.
     pub run_id: Option<bioai_store::Uuid>,
+    /// For an agent role's step: serves its `bioai:plugin/agent` requests.
+    pub role: Option<crate::runtime::RoleHandle>,
 }
 
 /// The result of a tool call.
@@ -352,6 +356,8 @@ pub struct Registry {
     tools: BTreeMap<String, Entry>,
     /// Full prompt name -> the plugin and the prompt's index in its listing.
     prompts: BTreeMap<String, (Arc<Plugin>, usize)>,
+    /// Agent roles by plugin name, with their `step` export.
+    roles: BTreeMap<String, Entry>,
     recorder: Option<bioai_store::Recorder>,
 }
 
@@ -364,6 +370,7 @@ impl Registry {
             plugins: BTreeMap::new(),
             tools: BTreeMap::new(),
             prompts: BTreeMap::new(),
+            roles: BTreeMap::new(),
             recorder: None,
         }
     }
@@ -432,7 +439,7 @@ impl Registry {
                 other: other.path.clone(),
             });
         }
-        let (plugin, tools) = plugin.into_parts();
+        let (plugin, tools, role) = plugin.into_parts();
         for tool in &tools {
             if let Some(other) = self.tools.get(&tool.name) {
                 return Err(LoadError::ToolClash {
@@ -452,6 +459,13 @@ impl Registry {
             self.tools.insert(
                 tool.name.clone(),
                 Entry::Plugin(plugin.clone(), Box::new(tool)),
+            );
+        }
+        if let Some(step) = role {
+            tracing::info!(plugin = %plugin.name, "plugin is an agent role");
+            self.roles.insert(
+                plugin.name.clone(),
+                Entry::Plugin(plugin.clone(), Box::new(step)),
             );
         }
         for (i, prompt) in plugin.extras.prompts.iter().enumerate() {
@@ -532,12 +546,39 @@ impl Registry {
         let Some(entry) = self.tools.get(name) else {
             return Err(self.unknown(name));
         };
+        Ok(self.call_entry(entry, args, ctx).await)
+    }
+
+    /// Whether plugin `name` is a loaded agent role.
+    pub fn has_role(&self, name: &str) -> bool {
+        self.roles.contains_key(name)
+    }
+
+    /// The loaded agent roles' plugin names.
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        self.roles.keys().map(String::as_str)
+    }
+
+    /// Runs one step of the agent role of plugin `name`: `args` is
+    /// `{"state": <run-state>}`, and `ctx.role` serves the role's requests.
+    /// Recorded and metered like a tool call. `None` if no such role.
+    pub async fn call_role(
+        &self,
+        name: &str,
+        args: &Value,
+        ctx: CallContext,
+    ) -> Option<ToolOutcome> {
+        let entry = self.roles.get(name)?;
+        Some(self.call_entry(entry, args, ctx).await)
+    }
+
+    async fn call_entry(&self, entry: &Entry, args: &Value, ctx: CallContext) -> ToolOutcome {
         let run = async |ctx: CallContext| match entry {
             Entry::Plugin(plugin, tool) => call_tool(&self.runtime, plugin, tool, args, ctx).await,
             Entry::Host(host) => host.call(args, ctx).await,
         };
         let Some(recorder) = &self.recorder else {
-            return Ok(run(ctx).await);
+            return run(ctx).await;
         };
         let ids = (ctx.user_id, ctx.project_id, ctx.run_id);
         let started_at = bioai_store::Utc::now();
@@ -555,7 +596,7 @@ impl Registry {
             };
             tracing::error!(%record, "tool call not recorded: {e}");
         }
-        Ok(outcome)
+        outcome
     }
 
     /// Every plugin prompt, by full name (`<namespace>.<name>`), with the
@@ -875,6 +916,7 @@ async fn call_function(
         progress: ctx.progress,
         log: ctx.log,
         client: ctx.client,
+        role: ctx.role,
         label,
     };
     let result_count = usize::from(function.result.is_some());
@@ -922,9 +964,14 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn into_parts(self) -> (Arc<Plugin>, Vec<Tool>) {
+    /// The plugin, its tools, and its role step if it is an agent role.
+    fn into_parts(self) -> (Arc<Plugin>, Vec<Tool>, Option<Tool>) {
         let plugin = Arc::new(self.plugin);
-        (plugin, self.tools)
+        let (roles, tools): (Vec<Tool>, Vec<Tool>) = self
+            .tools
+            .into_iter()
+            .partition(|t| t.export.starts_with(ROLE_INTERFACE));
+        (plugin, tools, roles.into_iter().next())
     }
 }
 

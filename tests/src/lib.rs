@@ -9,6 +9,8 @@ use bioai::policy::PolicySet;
 use bioai::registry::Registry;
 use bioai::runtime::{Runtime, RuntimeConfig};
 
+pub mod llm_standin;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

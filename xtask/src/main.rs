@@ -8,6 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod knowhow;
 mod mcp;
 mod postgres;
 mod python_sandbox;
@@ -72,12 +73,14 @@ fn main() -> Result<()> {
             setup()?;
             build_plugins(&plugins()?, "plugins")?;
             python_sandbox::build()?;
+            knowhow::model()?;
             cargo(&["build", "--release", "-p", "bioai"])
         }
         "run" => {
             setup()?;
             build_plugins(&plugins()?, "plugins")?;
             python_sandbox::build()?;
+            knowhow::model()?;
             let mut a = vec!["run", "--release", "-p", "bioai", "--", "serve"];
             a.extend(rest.iter().map(String::as_str));
             cargo(&a)
@@ -90,6 +93,7 @@ fn main() -> Result<()> {
             build_plugins(&plugins()?, "plugins")?;
             build_plugins(&test_plugins()?, "test-plugins")?;
             python_sandbox::build()?;
+            knowhow::model()?;
             for bench in ["runtime", "mcp", "recording", "sandbox", "bio"] {
                 cargo(&["bench", "-p", "bioai", "--bench", bench])?;
             }
@@ -261,6 +265,7 @@ fn test() -> Result<()> {
     build_plugins(&test_plugins()?, "test-plugins")?;
     python_sandbox::build()?;
     python_sandbox::system_packages()?;
+    knowhow::reference()?;
     postgres::prepare(&root())?;
     cargo(&["fmt", "--all", "--", "--check"])
         .context("formatting differs: run `cargo fmt --all`")?;

@@ -63,6 +63,10 @@ impl Stateless {
 }
 
 impl ClientRequests for Stateless {
+    fn can_sample(&self) -> bool {
+        false
+    }
+
     fn create_message(&self, _request: SamplingRequest) -> ClientFuture<Sampled> {
         self.refuse("sampling")
     }
@@ -104,6 +108,10 @@ fn failed(what: &str, e: rmcp::ServiceError) -> String {
 }
 
 impl ClientRequests for PeerClient {
+    fn can_sample(&self) -> bool {
+        self.capabilities.sampling.is_some()
+    }
+
     fn create_message(&self, request: SamplingRequest) -> ClientFuture<Sampled> {
         if self.capabilities.sampling.is_none() {
             return unsupported("sampling", "sampling");

@@ -12,6 +12,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::agent::RoleHandle;
 use super::bindings::bioai::plugin::{content, log, progress};
 use super::client::ClientHandle;
 use super::failure::Failure;
@@ -46,6 +47,10 @@ pub struct CallSpec<'a> {
     /// The client the guest's `bioai:plugin/client` requests go to; without
     /// one they fail with a message.
     pub client: Option<ClientHandle>,
+    /// The run an agent role's step belongs to: where its
+    /// `bioai:plugin/agent` requests go. `None` for tool calls, whose
+    /// requests then fail with a message.
+    pub role: Option<RoleHandle>,
     /// A label for the call in logs (e.g. the tool name).
     pub label: &'a str,
 }
@@ -76,6 +81,7 @@ pub struct CallState {
     progress: Option<ProgressSink>,
     log: Option<LogSink>,
     pub(super) client: Option<ClientHandle>,
+    pub(super) role: Option<RoleHandle>,
     label: Arc<str>,
 }
 
@@ -215,6 +221,7 @@ fn new_store(
             progress: spec.progress.clone(),
             log: spec.log.clone(),
             client: spec.client.clone(),
+            role: spec.role.clone(),
             label: spec.label.into(),
         },
     );
@@ -403,6 +410,7 @@ pub(super) async fn describe(
         progress: None,
         log: None,
         client: None,
+        role: None,
         label: program.name(),
     };
     let net = NetAccess::new(Arc::new(policy.network.clone()), Arc::default());

@@ -25,6 +25,12 @@ pub type ClientFuture<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send
 
 /// Carries a plugin's requests to the client that made the call.
 pub trait ClientRequests: Send + Sync {
+    /// Whether the client declared that it can be sampled (so that
+    /// [`ClientRequests::create_message`] may succeed).
+    fn can_sample(&self) -> bool {
+        true
+    }
+
     /// Asks the client to sample its LLM (MCP `sampling/createMessage`).
     fn create_message(&self, request: SamplingRequest) -> ClientFuture<Sampled>;
 

@@ -6,6 +6,7 @@
 //! values in and gives an [`Outcome`] (values or a classified [`Failure`], and
 //! always the [`Meters`]) back.
 
+mod agent;
 mod cache;
 mod call;
 mod client;
@@ -24,6 +25,10 @@ use std::time::Duration;
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+pub use agent::{
+    Completion, CompletionRequest, Message, Origin, Passage, RoleFuture, RoleHandle, RoleHost,
+    Source, Speaker, ToolCall, ToolError, ToolSpec, Usage,
+};
 pub use call::{CallSpec, LogSink, Outcome, ProgressSink};
 pub use client::{
     ClientFuture, ClientHandle, ClientRequests, ClientRole, ElicitAction, Elicited, Root, Sampled,
@@ -40,12 +45,14 @@ use call::CallState;
 pub mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
-        world: "bioai:plugin/plugin",
-        // Client requests wait for the MCP client's answer.
+        world: "bioai:plugin/bioai-host",
+        // Client and role requests wait for the MCP client, the LLM, tools
+        // or the store; the rest are quick.
         imports: {
             "bioai:plugin/client.create-message": async,
             "bioai:plugin/client.elicit": async,
             "bioai:plugin/client.list-roots": async,
+            "bioai:plugin/agent": async,
         },
     });
 }
@@ -234,7 +241,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(RuntimeError::Engine)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(RuntimeError::Engine)?;
-        bindings::Plugin::add_to_linker::<_, wasmtime::component::HasSelf<CallState>>(
+        bindings::BioaiHost::add_to_linker::<_, wasmtime::component::HasSelf<CallState>>(
             &mut linker,
             |s| s,
         )

@@ -111,6 +111,7 @@ impl ComponentEngine {
                     progress: None,
                     log: None,
                     client: None,
+                    role: None,
                     label: "sandbox.run_python",
                 },
             )
