@@ -94,7 +94,7 @@ fn main() -> Result<()> {
             build_plugins(&test_plugins()?, "test-plugins")?;
             python_sandbox::build()?;
             knowhow::model()?;
-            for bench in ["runtime", "mcp", "recording", "sandbox", "bio"] {
+            for bench in ["runtime", "mcp", "recording", "sandbox", "bio", "agents"] {
                 cargo(&["bench", "-p", "bioai", "--bench", bench])?;
             }
             cargo(&["bench", "-p", "bioai-store", "--bench", "ingest"])?;

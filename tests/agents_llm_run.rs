@@ -1,0 +1,202 @@
+//! A whole LLM-driven agent run against the scripted stand-in LLM server
+//! (OpenAI-compatible, streamed): a free-form task, so every role takes its
+//! LLM path. The script: a 429 (retried), the planner's plan (one step that
+//! fails), the coder's repair by tool calling, the evaluator's rejection
+//! (a handoff back to the coder, i.e. a retry), the repair again, the
+//! evaluator's acceptance, and a reporter summary whose stream drops (billed
+//! for what arrived, and the trace says so). Runs in process through the
+//! registry's `bio_agent.run_task`, the same path the MCP adapter takes.
+
+use std::sync::Arc;
+
+use bioai::agents::cost::Rates;
+use bioai::agents::llm::{Llm, LlmConfig, ProviderKind};
+use bioai::agents::{Graph, Swarm, SwarmConfig, tools};
+use bioai::catalog::Catalog;
+use bioai::config::Settings;
+use bioai::registry::CallContext;
+use bioai_e2e::llm_standin::{LlmStandIn, Reply};
+use bioai_e2e::root;
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_llm_driven_run_plans_repairs_retries_and_reports() {
+    for c in [
+        "planner",
+        "retriever",
+        "coder",
+        "evaluator",
+        "reporter",
+        "seq",
+    ] {
+        let p = root().join(format!("target/plugins/{c}.wasm"));
+        assert!(
+            p.is_file(),
+            "{} missing: run `cargo xtask test`",
+            p.display()
+        );
+    }
+    let llm_server = LlmStandIn::start().await;
+    let plan = json!({
+        "goal": "GC content and protein of a short ORF",
+        "search_queries": [],
+        "steps": [
+            {"id": "gc", "tool": "seq.gc_content", "args": {"sequence": "GGCCAT"}, "essential": true},
+            {"id": "protein", "tool": "seq.translate",
+             "args": {"sequence": "ATGXX!", "table": 1}, "essential": true}
+        ]
+    });
+    let repair = Reply::tool_calls(
+        "",
+        &[(
+            "call_1",
+            "seq.translate",
+            r#"{"sequence": "ATGGCCTAA", "table": 1}"#,
+        )],
+        300,
+        20,
+    );
+    llm_server.push(Reply::status(429, "slow down").retry_after("0"));
+    llm_server.push(Reply::text(&plan.to_string(), 1_000, 120));
+    llm_server.push(repair.clone());
+    llm_server.push(Reply::text(
+        r#"{"verdict": "reject", "reason": "check the protein again"}"#,
+        500,
+        20,
+    ));
+    llm_server.push(repair);
+    llm_server.push(Reply::text(
+        r#"{"verdict": "accept", "reason": "both results answer the task"}"#,
+        500,
+        20,
+    ));
+    llm_server.push(
+        Reply::text(
+            "The sequence GGCCAT is two-thirds GC, and ATGGCCTAA encodes MA.",
+            800,
+            40,
+        )
+        .drop_after(3),
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = Settings::from_env();
+    settings.plugin_dirs = vec![root().join("target/plugins")];
+    settings.policy_dirs = vec![root().join("policies")];
+    settings.data_dir = data.path().to_path_buf();
+    settings.database_url = None;
+    settings.compiled_cache = Some(root().join("target/test-cache"));
+    settings.sandbox_component = data.path().join("no-sandbox.wasm");
+    let catalog = Catalog::new(bioai::start(&settings).await.unwrap(), &settings);
+    let store = catalog
+        .registry()
+        .recorder()
+        .map(|r| r.store().clone())
+        .expect("a recorder");
+    let mut config = LlmConfig::new(ProviderKind::OpenAi, "gpt-standin");
+    config.base_url = llm_server.openai_base();
+    config.api_key = Some("sk-test".into());
+    config.stream = true;
+    let swarm = Swarm::new(
+        catalog.clone(),
+        store.clone(),
+        SwarmConfig {
+            graph: Graph::builtin(),
+            llm: Some(Llm::new(config).unwrap()),
+            knowhow: None,
+            workspaces: data.path().join("workspaces"),
+            rates: Rates {
+                input_fen_per_mtok: 1_000,
+                output_fen_per_mtok: 4_000,
+                ..Rates::default()
+            },
+        },
+    );
+    for t in tools::host_tools(&swarm) {
+        catalog.add_host_tool(t).unwrap();
+    }
+
+    let registry = catalog.registry();
+    let outcome = registry
+        .call(
+            "bio_agent.run_task",
+            &json!({"task": "What is the GC content of GGCCAT, and which peptide does ATGGCCTAA encode?"}),
+            CallContext::default(),
+        )
+        .await
+        .unwrap();
+    let result = outcome
+        .result
+        .unwrap_or_else(|e| panic!("the run failed: {e}"));
+    assert_eq!(result["status"], "succeeded", "{result}");
+    assert_eq!(llm_server.pending(), 0, "every scripted answer was used");
+    // 1000+300+500+300+500 input tokens answered in full, plus what the
+    // dropped stream reported or was estimated at.
+    assert!(
+        result["input_tokens"].as_i64().unwrap() >= 2_600,
+        "{result}"
+    );
+    assert!(result["cost_fen"].as_i64().unwrap() >= 3, "{result}");
+
+    let run_id: bioai::store::Uuid = result["run_id"].as_str().unwrap().parse().unwrap();
+    let tenant = store.local_user().await.unwrap();
+    let events = store.run_events(tenant, run_id, 0, 10_000).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    for role in ["planner", "retriever", "coder", "evaluator", "reporter"] {
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == "step" && e.role.as_deref() == Some(role)),
+            "no step of {role}: {kinds:?}"
+        );
+    }
+    // The evaluator's rejection sent the run back to the coder once.
+    let retry = events
+        .iter()
+        .find(|e| {
+            e.kind == "handoff" && e.payload["from"] == "evaluator" && e.payload["to"] == "coder"
+        })
+        .unwrap_or_else(|| panic!("no retry handoff: {kinds:?}"));
+    assert_eq!(retry.payload["retry"], 1);
+    assert!(
+        retry.payload["reason"]
+            .as_str()
+            .unwrap()
+            .contains("protein")
+    );
+    // The failed call and its repair are both in the trace.
+    let translate: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.kind == "tool_call" && e.payload["tool"] == "seq.translate")
+        .map(|e| &e.payload)
+        .collect();
+    assert!(
+        translate.iter().any(|p| p["error"].is_object()),
+        "{translate:?}"
+    );
+    assert!(
+        translate
+            .iter()
+            .any(|p| p["result"].to_string().contains("MA")),
+        "{translate:?}"
+    );
+    // Every LLM call is billed; the dropped stream says so.
+    let llm: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.kind == "llm")
+        .map(|e| &e.payload)
+        .collect();
+    assert_eq!(llm.len(), 6, "{llm:?}");
+    assert!(llm.iter().any(|p| p["interrupted"] == true), "{llm:?}");
+    let usage = store.usage_events(tenant).await.unwrap();
+    let billed: i64 = usage
+        .iter()
+        .filter(|u| u.run_id == Some(run_id) && u.kind == "input_tokens")
+        .map(|u| u.quantity)
+        .sum();
+    assert_eq!(billed, result["input_tokens"].as_i64().unwrap());
+    // The report has the deterministic part although the summary dropped.
+    let report = &result["report"];
+    assert!(report["markdown"].as_str().unwrap().len() > 50, "{report}");
+    let _ = Arc::clone(&swarm);
+}
