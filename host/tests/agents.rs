@@ -401,6 +401,13 @@ fn a_restarted_host_resumes_unfinished_runs() {
     // Wait until the coder is working (the planner's and retriever's steps
     // are persisted), then kill the host without warning.
     let db = dir.path().join("bioai.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = rt
+        .block_on(bioai::store::Store::open(&format!(
+            "sqlite://{}",
+            db.display()
+        )))
+        .expect("open the server's database");
     let started = std::time::Instant::now();
     let run_id = loop {
         assert!(
@@ -408,27 +415,20 @@ fn a_restarted_host_resumes_unfinished_runs() {
             "the run never reached the coder"
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
-        let out = Command::new("sqlite3")
-            .arg(&db)
-            .arg(
-                "SELECT lower(hex(id)) FROM agent_runs WHERE next_role = 'coder' AND status = 'running'",
-            )
-            .output();
-        if let Ok(o) = out
-            && let Some(id) = String::from_utf8_lossy(&o.stdout).lines().next()
-            && !id.trim().is_empty()
-        {
-            let h = id.trim();
-            break format!(
-                "{}-{}-{}-{}-{}",
-                &h[..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..]
-            );
+        let at_coder = rt.block_on(async {
+            for (tenant, id) in store.unfinished_runs().await.ok()? {
+                let run = store.run(tenant, id).await.ok()??;
+                if run.next_role.as_deref() == Some("coder") {
+                    return Some(id);
+                }
+            }
+            None
+        });
+        if let Some(id) = at_coder {
+            break id.to_string();
         }
     };
+    rt.block_on(store.close());
     std::thread::sleep(std::time::Duration::from_millis(300));
     let _ = server.child.kill();
     let _ = server.child.wait();
