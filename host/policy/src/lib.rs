@@ -41,6 +41,7 @@
 //!
 //! [agent]                  # only for agent roles (components exporting bioai:plugin/role)
 //! tools = ["crispr.*", "sandbox.run_python"]  # tools the role may call: exact names or `prefix.*` (default none)
+//! plan_tools = ["seq.*"]   # tools the role may see in list-tools but not call (a planner's catalogue)
 //! llm = true               # may ask the run's LLM (default false)
 //! search = true            # may search the know-how library and the user's documents (default false)
 //! workspace = "read-write" # the run's workspace files: "none" (default), "read" or "read-write"
@@ -207,6 +208,9 @@ pub struct AgentGrant {
     /// Tools the role may call: exact names (`seq.gc_content`) or
     /// namespace wildcards (`seq.*`), in file order.
     pub tools: Vec<String>,
+    /// Tools the role may see (in `list-tools`) but not call, written like
+    /// `tools`: the catalogue a planner plans from.
+    pub plan_tools: Vec<String>,
     /// Whether the role may ask the run's LLM.
     pub llm: bool,
     /// Whether the role may search the know-how library and the user's
@@ -219,14 +223,23 @@ pub struct AgentGrant {
 impl AgentGrant {
     /// Whether the role may call the tool named `name`.
     pub fn allows_tool(&self, name: &str) -> bool {
-        self.tools
-            .iter()
-            .any(|pattern| match pattern.strip_suffix(".*") {
-                Some(prefix) => name
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1),
-                None => pattern == name,
-            })
+        self.tools.iter().any(|p| tool_matches(p, name))
+    }
+
+    /// Whether the role may see the tool named `name` (call it, or plan
+    /// with it).
+    pub fn shows_tool(&self, name: &str) -> bool {
+        self.allows_tool(name) || self.plan_tools.iter().any(|p| tool_matches(p, name))
+    }
+}
+
+/// Whether a `tools` pattern (`seq.gc_content` or `seq.*`) matches `name`.
+fn tool_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix(".*") {
+        Some(prefix) => name
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1),
+        None => pattern == name,
     }
 }
 

@@ -28,7 +28,7 @@ const TOP_KEYS: &[&str] = &[
     "env",
     "agent",
 ];
-const AGENT_KEYS: &[&str] = &["tools", "llm", "search", "workspace"];
+const AGENT_KEYS: &[&str] = &["tools", "plan_tools", "llm", "search", "workspace"];
 const LIMITS_KEYS: &[&str] = &["fuel", "memory_mib", "timeout_ms", "max_output_bytes"];
 const DIR_KEYS: &[&str] = &["host", "guest", "writable"];
 const WORKSPACE_KEYS: &[&str] = &["guest"];
@@ -444,35 +444,8 @@ fn parse_agent(cx: &mut Cx<'_>, table: &DeTable<'_>) -> AgentGrant {
     for (key, value) in table.iter() {
         let name: &str = key.get_ref();
         match name {
-            "tools" => match value.get_ref() {
-                DeValue::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let field = format!("agent.tools[{i}]");
-                        let Some(s) = cx.string(item, &field, "\"seq.*\"") else {
-                            continue;
-                        };
-                        if valid_tool_pattern(s) {
-                            grant.tools.push(s.to_string());
-                        } else {
-                            cx.error(
-                                item.span(),
-                                field,
-                                format!(
-                                    "`{s}` is not a tool name or pattern: write a full tool name such as \
-                                     `seq.gc_content`, or `seq.*` for every tool of a namespace"
-                                ),
-                            );
-                        }
-                    }
-                }
-                other => cx.type_error(
-                    value.span(),
-                    "agent.tools",
-                    "a list of tool names",
-                    other,
-                    "write e.g. `tools = [\"seq.*\", \"sandbox.run_python\"]`",
-                ),
-            },
+            "tools" => grant.tools = parse_tool_list(cx, value, "agent.tools"),
+            "plan_tools" => grant.plan_tools = parse_tool_list(cx, value, "agent.plan_tools"),
             "llm" => {
                 if let Some(b) = cx.boolean(value, "agent.llm", "llm = true") {
                     grant.llm = b;
@@ -503,6 +476,41 @@ fn parse_agent(cx: &mut Cx<'_>, table: &DeTable<'_>) -> AgentGrant {
         }
     }
     grant
+}
+
+/// A list of tool names or namespace wildcards (`agent.tools`, `agent.plan_tools`).
+fn parse_tool_list(cx: &mut Cx<'_>, value: &Value<'_>, field: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    match value.get_ref() {
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let item_field = format!("{field}[{i}]");
+                let Some(s) = cx.string(item, &item_field, "\"seq.*\"") else {
+                    continue;
+                };
+                if valid_tool_pattern(s) {
+                    out.push(s.to_string());
+                } else {
+                    cx.error(
+                        item.span(),
+                        item_field,
+                        format!(
+                            "`{s}` is not a tool name or pattern: write a full tool name such as \
+                             `seq.gc_content`, or `seq.*` for every tool of a namespace"
+                        ),
+                    );
+                }
+            }
+        }
+        other => cx.type_error(
+            value.span(),
+            field,
+            "a list of tool names",
+            other,
+            "write e.g. `tools = [\"seq.*\", \"sandbox.run_python\"]`",
+        ),
+    }
+    out
 }
 
 /// A tool name (`seq.gc_content`, `run`) or a namespace wildcard (`seq.*`).

@@ -1084,6 +1084,15 @@ workspace = "read-write"
     assert!(!p.agent.allows_tool("crisprx.design_guides"));
     assert!(!p.agent.allows_tool("sandbox.run_pythonx"));
     assert!(!p.agent.allows_tool("seq.gc_content"));
+    assert!(!p.agent.shows_tool("seq.gc_content"));
+}
+
+#[test]
+fn plan_tools_are_shown_but_not_callable() {
+    let p = parse("plugin = \"planner\"\n[agent]\nplan_tools = [\"seq.*\"]\n").unwrap();
+    assert!(p.agent.shows_tool("seq.gc_content"));
+    assert!(!p.agent.allows_tool("seq.gc_content"));
+    assert!(!p.agent.shows_tool("crispr.design_guides"));
 }
 
 #[test]

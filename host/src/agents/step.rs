@@ -400,7 +400,7 @@ impl RoleHost for StepHost {
         let registry = self.swarm.catalog.registry();
         registry
             .tools()
-            .filter(|t| self.grant.allows_tool(&t.name))
+            .filter(|t| self.grant.shows_tool(&t.name))
             .map(|t| ToolSpec {
                 name: t.name.clone(),
                 description: t.description.clone(),
