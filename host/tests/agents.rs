@@ -470,3 +470,98 @@ fn a_restarted_host_resumes_unfinished_runs() {
     assert_eq!(events[resumed]["payload"]["next_role"], "coder");
     assert_eq!(events.last().unwrap()["payload"]["status"], "succeeded");
 }
+
+#[test]
+fn an_llm_driven_run_through_mcp_plans_repairs_retries_and_reports() {
+    use bioai_e2e::llm_standin::{LlmStandIn, Reply};
+    // The stand-in LLM runs on this runtime for the whole test.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let llm = rt.block_on(LlmStandIn::start());
+    let plan = json!({
+        "goal": "GC content and peptide of a short sequence",
+        "search_queries": [],
+        "steps": [
+            {"id": "gc", "tool": "seq.gc_content", "args": {"sequence": "GGCCAT"}, "essential": true},
+            {"id": "peptide", "tool": "seq.translate",
+             "args": {"sequence": "ATGXX!", "table": 1}, "essential": true}
+        ]
+    });
+    let repair = Reply::tool_calls(
+        "",
+        &[(
+            "call_1",
+            "seq.translate",
+            r#"{"sequence": "ATGGCCTAA", "table": 1}"#,
+        )],
+        300,
+        20,
+    );
+    llm.push(Reply::status(429, "slow down").retry_after("0"));
+    llm.push(Reply::text(&plan.to_string(), 1_000, 120));
+    llm.push(repair.clone());
+    llm.push(Reply::text(
+        r#"{"verdict": "reject", "reason": "check the peptide again"}"#,
+        500,
+        20,
+    ));
+    llm.push(repair);
+    llm.push(Reply::text(
+        r#"{"verdict": "accept", "reason": "answered"}"#,
+        500,
+        20,
+    ));
+    llm.push(Reply::text("GGCCAT is two-thirds GC; ATGGCCTAA encodes MA.", 800, 40).drop_after(3));
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with_env(
+        &["--data-dir".into(), dir.path().into()],
+        &[
+            ("BIOAI_LLM_PROVIDER", "openai".to_string()),
+            ("BIOAI_LLM_BASE_URL", llm.openai_base()),
+            ("BIOAI_LLM_MODEL", "gpt-standin".to_string()),
+            ("BIOAI_LLM_API_KEY", "sk-test".to_string()),
+        ],
+    );
+    let r = calls(
+        &server.url,
+        &json!([
+            {"name": "bio_agent.run_task", "arguments": {
+                "task": "What is the GC content of GGCCAT, and which peptide does ATGGCCTAA encode?"}},
+            {"name": "bio_agent.stream_trace", "arguments": {"run_id": "$run_id:0"}},
+        ]),
+    );
+    let s = &r[0]["structured"];
+    assert_eq!(s["status"], "succeeded", "{}", r[0]);
+    assert_eq!(llm.pending(), 0, "every scripted answer was used");
+    assert!(s["input_tokens"].as_i64().unwrap() >= 2_600, "{s}");
+    let events = r[1]["structured"]["events"].as_array().unwrap();
+    for role in ["planner", "retriever", "coder", "evaluator", "reporter"] {
+        assert!(
+            events
+                .iter()
+                .any(|e| e["kind"] == "step" && e["role"] == role),
+            "no step of {role}"
+        );
+    }
+    assert!(
+        events.iter().any(|e| e["kind"] == "handoff"
+            && e["payload"]["from"] == "evaluator"
+            && e["payload"]["to"] == "coder"),
+        "no retry handoff"
+    );
+    let llm_events: Vec<&Value> = events.iter().filter(|e| e["kind"] == "llm").collect();
+    assert_eq!(llm_events.len(), 6, "{llm_events:?}");
+    assert!(
+        llm_events
+            .iter()
+            .any(|e| e["payload"]["interrupted"] == true)
+    );
+    assert!(
+        events.iter().any(|e| e["kind"] == "tool_call"
+            && e["payload"]["tool"] == "seq.translate"
+            && e["payload"]["error"].is_object()),
+        "the failed call is not in the trace"
+    );
+    drop(server);
+    drop(rt);
+}

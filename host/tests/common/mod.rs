@@ -47,7 +47,13 @@ impl Server {
     /// Starts `bioai ARGS serve --bind 127.0.0.1:0` and waits for the address
     /// it prints; its log is echoed to the test's stderr.
     pub fn start(args: &[OsString]) -> Server {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables.
+    pub fn start_with_env(args: &[OsString], env: &[(&str, String)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bioai"))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .args(cache_args())
             .args(args)
             .args(["serve", "--bind", "127.0.0.1:0"])
