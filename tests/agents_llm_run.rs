@@ -195,6 +195,16 @@ async fn an_llm_driven_run_plans_repairs_retries_and_reports() {
         .map(|u| u.quantity)
         .sum();
     assert_eq!(billed, result["input_tokens"].as_i64().unwrap());
+    // Per role: the planner's plan, the coder's repairs, the evaluator's
+    // verdicts and the reporter's summary are each billed to their role.
+    for role in ["planner", "coder", "evaluator", "reporter"] {
+        assert!(
+            usage
+                .iter()
+                .any(|u| u.run_id == Some(run_id) && u.role.as_deref() == Some(role)),
+            "no usage billed to {role}"
+        );
+    }
     // The report has the deterministic part although the summary dropped.
     let report = &result["report"];
     assert!(report["markdown"].as_str().unwrap().len() > 50, "{report}");

@@ -148,6 +148,7 @@ impl StepHost {
             run_id: Some(self.key.id),
             kind: kind.to_string(),
             quantity: i64::try_from(n).unwrap_or(i64::MAX),
+            role: Some(self.role.clone()),
             occurred_at: now,
         })
         .collect();

@@ -309,6 +309,7 @@ impl CallRecord {
                 run_id: self.run_id,
                 kind: kind.to_string(),
                 quantity: clamp_i64(quantity),
+                role: None,
                 occurred_at: self.finished_at,
             })
             .collect()
@@ -370,6 +371,9 @@ pub struct UsageEvent {
     pub kind: String,
     /// How much.
     pub quantity: i64,
+    /// The agent role that consumed it (LLM tokens of a run), if any.
+    #[serde(default)]
+    pub role: Option<String>,
     /// When it was consumed.
     pub occurred_at: DateTime<Utc>,
 }

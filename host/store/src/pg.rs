@@ -658,9 +658,9 @@ async fn insert_event_rows(
     events: &[UsageEvent],
 ) -> Result<u64, StoreError> {
     let n = sqlx::query(
-        "INSERT INTO usage_events (id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at)
+        "INSERT INTO usage_events (id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at, role)
          SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[],
-             $7::int8[], $8::timestamptz[])
+             $7::int8[], $8::timestamptz[], $9::text[])
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(events.iter().map(|e| e.id).collect::<Vec<_>>())
@@ -671,6 +671,7 @@ async fn insert_event_rows(
     .bind(events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.quantity).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.role.clone()).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -702,7 +703,7 @@ pub(crate) async fn usage_events(
 ) -> Result<Vec<UsageEvent>, StoreError> {
     let mut tx = begin_as(pool, tenant).await?;
     let rows = sqlx::query(
-        "SELECT id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at
+        "SELECT id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at, role
          FROM usage_events WHERE user_id = $1 ORDER BY occurred_at, id",
     )
     .bind(tenant)
@@ -719,6 +720,7 @@ pub(crate) async fn usage_events(
                 run_id: r.try_get("run_id")?,
                 kind: r.try_get("kind")?,
                 quantity: r.try_get("quantity")?,
+                role: r.try_get("role")?,
                 occurred_at: r.try_get("occurred_at")?,
             })
         })

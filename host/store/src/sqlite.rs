@@ -632,7 +632,7 @@ pub(crate) async fn write_calls(
 /// `tool_calls` rows per INSERT: 16 parameters each, well under SQLite's
 /// limit of 32,766 parameters per statement.
 const CALL_ROWS_PER_STATEMENT: usize = 500;
-/// `usage_events` rows per INSERT: 8 parameters each.
+/// `usage_events` rows per INSERT: 9 parameters each.
 const EVENT_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Checks that every row's project and run belong to its tenant (what the
@@ -662,7 +662,7 @@ async fn insert_event_rows(
     let mut inserted = 0;
     for chunk in events.chunks(EVENT_ROWS_PER_STATEMENT) {
         let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
-            "INSERT INTO usage_events (id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at) ",
+            "INSERT INTO usage_events (id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at, role) ",
         );
         insert.push_values(chunk, |mut row, e| {
             row.push_bind(e.id)
@@ -672,7 +672,8 @@ async fn insert_event_rows(
                 .push_bind(e.run_id)
                 .push_bind(e.kind.as_str())
                 .push_bind(e.quantity)
-                .push_bind(e.occurred_at);
+                .push_bind(e.occurred_at)
+                .push_bind(e.role.as_deref());
         });
         insert.push(" ON CONFLICT (id) DO NOTHING");
         inserted += insert.build().execute(&mut **tx).await?.rows_affected();
@@ -717,7 +718,7 @@ pub(crate) async fn usage_events(
     tenant: UserId,
 ) -> Result<Vec<UsageEvent>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at
+        "SELECT id, user_id, project_id, tool_call_id, run_id, kind, quantity, occurred_at, role
          FROM usage_events WHERE user_id = ? ORDER BY occurred_at, id",
     )
     .bind(tenant)
@@ -733,6 +734,7 @@ pub(crate) async fn usage_events(
                 run_id: r.try_get("run_id")?,
                 kind: r.try_get("kind")?,
                 quantity: r.try_get("quantity")?,
+                role: r.try_get("role")?,
                 occurred_at: r.try_get("occurred_at")?,
             })
         })

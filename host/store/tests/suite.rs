@@ -415,6 +415,7 @@ async fn usage_events_are_idempotent(f: &Fixture) {
         run_id: None,
         kind: "output_tokens".into(),
         quantity: 1234,
+        role: Some("reporter".into()),
         occurred_at: Utc::now(),
     };
     assert_eq!(
@@ -423,7 +424,22 @@ async fn usage_events_are_idempotent(f: &Fixture) {
             .expect("insert"),
         1
     );
-    assert_eq!(s.insert_usage_events(&[extra]).await.expect("insert"), 0);
+    assert_eq!(
+        s.insert_usage_events(std::slice::from_ref(&extra))
+            .await
+            .expect("insert"),
+        0
+    );
+    // The role an LLM usage event belongs to is kept.
+    let stored = s.usage_events(a.id).await.expect("usage events");
+    let back = stored.iter().find(|e| e.id == extra.id).expect("stored");
+    assert_eq!(back.role.as_deref(), Some("reporter"));
+    assert!(
+        stored
+            .iter()
+            .filter(|e| e.id != extra.id)
+            .all(|e| e.role.is_none())
+    );
     assert_eq!(
         s.counts().await.expect("counts").usage_events as u64,
         expected + 1
