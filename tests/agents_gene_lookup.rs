@@ -13,10 +13,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use bioai::agents::cost::Rates;
-use bioai::agents::{Graph, Swarm, SwarmConfig, tools};
-use bioai::catalog::Catalog;
-use bioai::config::Settings;
 use bioai::registry::CallContext;
+use bioai_e2e::agent_runs::{agent_host, need_plugins};
 use bioai_e2e::root;
 use serde_json::{Value, json};
 
@@ -106,7 +104,7 @@ fn policies(dir: &Path, port: u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gene_lookup_reports_the_ensembl_and_ncbi_records() {
-    for c in [
+    need_plugins(&[
         "planner",
         "retriever",
         "coder",
@@ -114,46 +112,14 @@ async fn gene_lookup_reports_the_ensembl_and_ncbi_records() {
         "reporter",
         "ensembl",
         "ncbi",
-    ] {
-        let p = root().join(format!("target/plugins/{c}.wasm"));
-        assert!(
-            p.is_file(),
-            "{} missing: run `cargo xtask test`",
-            p.display()
-        );
-    }
+    ]);
     let port = stand_in().await;
     let data = tempfile::tempdir().unwrap();
     let policy_dir = data.path().join("policies");
     std::fs::create_dir_all(&policy_dir).unwrap();
     policies(&policy_dir, port);
-    let mut settings = Settings::from_env();
-    settings.plugin_dirs = vec![root().join("target/plugins")];
-    settings.policy_dirs = vec![policy_dir];
-    settings.data_dir = data.path().to_path_buf();
-    settings.database_url = None;
-    settings.compiled_cache = Some(root().join("target/test-cache"));
-    settings.sandbox_component = data.path().join("no-sandbox.wasm");
-    let catalog = Catalog::new(bioai::start(&settings).await.unwrap(), &settings);
-    let store = catalog
-        .registry()
-        .recorder()
-        .map(|r| r.store().clone())
-        .expect("a recorder");
-    let swarm = Swarm::new(
-        catalog.clone(),
-        store,
-        SwarmConfig {
-            graph: Graph::builtin(),
-            llm: None,
-            knowhow: None,
-            workspaces: data.path().join("workspaces"),
-            rates: Rates::default(),
-        },
-    );
-    for t in tools::host_tools(&swarm) {
-        catalog.add_host_tool(t).unwrap();
-    }
+    let (catalog, _swarm, _store) =
+        agent_host(vec![policy_dir], data.path(), None, Rates::default()).await;
     let registry = catalog.registry();
     let outcome = registry
         .call(

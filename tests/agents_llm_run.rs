@@ -7,120 +7,48 @@
 //! for what arrived, and the trace says so). Runs in process through the
 //! registry's `bio_agent.run_task`, the same path the MCP adapter takes.
 
-use std::sync::Arc;
-
 use bioai::agents::cost::Rates;
 use bioai::agents::llm::{Llm, LlmConfig, ProviderKind};
-use bioai::agents::{Graph, Swarm, SwarmConfig, tools};
-use bioai::catalog::Catalog;
-use bioai::config::Settings;
 use bioai::registry::CallContext;
-use bioai_e2e::llm_standin::{LlmStandIn, Reply};
+use bioai_e2e::agent_runs::{LLM_RUN_TASK, agent_host, need_plugins, script_llm_run};
+use bioai_e2e::llm_standin::LlmStandIn;
 use bioai_e2e::root;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_llm_driven_run_plans_repairs_retries_and_reports() {
-    for c in [
+    need_plugins(&[
         "planner",
         "retriever",
         "coder",
         "evaluator",
         "reporter",
         "seq",
-    ] {
-        let p = root().join(format!("target/plugins/{c}.wasm"));
-        assert!(
-            p.is_file(),
-            "{} missing: run `cargo xtask test`",
-            p.display()
-        );
-    }
+    ]);
     let llm_server = LlmStandIn::start().await;
-    let plan = json!({
-        "goal": "GC content and protein of a short ORF",
-        "search_queries": [],
-        "steps": [
-            {"id": "gc", "tool": "seq.gc_content", "args": {"sequence": "GGCCAT"}, "essential": true},
-            {"id": "protein", "tool": "seq.translate",
-             "args": {"sequence": "ATGXX!", "table": 1}, "essential": true}
-        ]
-    });
-    let repair = Reply::tool_calls(
-        "",
-        &[(
-            "call_1",
-            "seq.translate",
-            r#"{"sequence": "ATGGCCTAA", "table": 1}"#,
-        )],
-        300,
-        20,
-    );
-    llm_server.push(Reply::status(429, "slow down").retry_after("0"));
-    llm_server.push(Reply::text(&plan.to_string(), 1_000, 120));
-    llm_server.push(repair.clone());
-    llm_server.push(Reply::text(
-        r#"{"verdict": "reject", "reason": "check the protein again"}"#,
-        500,
-        20,
-    ));
-    llm_server.push(repair);
-    llm_server.push(Reply::text(
-        r#"{"verdict": "accept", "reason": "both results answer the task"}"#,
-        500,
-        20,
-    ));
-    llm_server.push(
-        Reply::text(
-            "The sequence GGCCAT is two-thirds GC, and ATGGCCTAA encodes MA.",
-            800,
-            40,
-        )
-        .drop_after(3),
-    );
-
-    let data = tempfile::tempdir().unwrap();
-    let mut settings = Settings::from_env();
-    settings.plugin_dirs = vec![root().join("target/plugins")];
-    settings.policy_dirs = vec![root().join("policies")];
-    settings.data_dir = data.path().to_path_buf();
-    settings.database_url = None;
-    settings.compiled_cache = Some(root().join("target/test-cache"));
-    settings.sandbox_component = data.path().join("no-sandbox.wasm");
-    let catalog = Catalog::new(bioai::start(&settings).await.unwrap(), &settings);
-    let store = catalog
-        .registry()
-        .recorder()
-        .map(|r| r.store().clone())
-        .expect("a recorder");
+    script_llm_run(&llm_server);
     let mut config = LlmConfig::new(ProviderKind::OpenAi, "gpt-standin");
     config.base_url = llm_server.openai_base();
     config.api_key = Some("sk-test".into());
     config.stream = true;
-    let swarm = Swarm::new(
-        catalog.clone(),
-        store.clone(),
-        SwarmConfig {
-            graph: Graph::builtin(),
-            llm: Some(Llm::new(config).unwrap()),
-            knowhow: None,
-            workspaces: data.path().join("workspaces"),
-            rates: Rates {
-                input_fen_per_mtok: 1_000,
-                output_fen_per_mtok: 4_000,
-                ..Rates::default()
-            },
-        },
-    );
-    for t in tools::host_tools(&swarm) {
-        catalog.add_host_tool(t).unwrap();
-    }
-
+    let data = tempfile::tempdir().unwrap();
+    let rates = Rates {
+        input_fen_per_mtok: 1_000,
+        output_fen_per_mtok: 4_000,
+        ..Rates::default()
+    };
+    let (catalog, _swarm, store) = agent_host(
+        vec![root().join("policies")],
+        data.path(),
+        Some(Llm::new(config).unwrap()),
+        rates,
+    )
+    .await;
     let registry = catalog.registry();
     let outcome = registry
         .call(
             "bio_agent.run_task",
-            &json!({"task": "What is the GC content of GGCCAT, and which peptide does ATGGCCTAA encode?"}),
+            &json!({ "task": LLM_RUN_TASK }),
             CallContext::default(),
         )
         .await
@@ -162,7 +90,7 @@ async fn an_llm_driven_run_plans_repairs_retries_and_reports() {
         retry.payload["reason"]
             .as_str()
             .unwrap()
-            .contains("protein")
+            .contains("peptide")
     );
     // The failed call and its repair are both in the trace.
     let translate: Vec<&Value> = events
@@ -208,5 +136,4 @@ async fn an_llm_driven_run_plans_repairs_retries_and_reports() {
     // The report has the deterministic part although the summary dropped.
     let report = &result["report"];
     assert!(report["markdown"].as_str().unwrap().len() > 50, "{report}");
-    let _ = Arc::clone(&swarm);
 }

@@ -473,44 +473,12 @@ fn a_restarted_host_resumes_unfinished_runs() {
 
 #[test]
 fn an_llm_driven_run_through_mcp_plans_repairs_retries_and_reports() {
-    use bioai_e2e::llm_standin::{LlmStandIn, Reply};
+    use bioai_e2e::agent_runs::{LLM_RUN_TASK, script_llm_run};
+    use bioai_e2e::llm_standin::LlmStandIn;
     // The stand-in LLM runs on this runtime for the whole test.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let llm = rt.block_on(LlmStandIn::start());
-    let plan = json!({
-        "goal": "GC content and peptide of a short sequence",
-        "search_queries": [],
-        "steps": [
-            {"id": "gc", "tool": "seq.gc_content", "args": {"sequence": "GGCCAT"}, "essential": true},
-            {"id": "peptide", "tool": "seq.translate",
-             "args": {"sequence": "ATGXX!", "table": 1}, "essential": true}
-        ]
-    });
-    let repair = Reply::tool_calls(
-        "",
-        &[(
-            "call_1",
-            "seq.translate",
-            r#"{"sequence": "ATGGCCTAA", "table": 1}"#,
-        )],
-        300,
-        20,
-    );
-    llm.push(Reply::status(429, "slow down").retry_after("0"));
-    llm.push(Reply::text(&plan.to_string(), 1_000, 120));
-    llm.push(repair.clone());
-    llm.push(Reply::text(
-        r#"{"verdict": "reject", "reason": "check the peptide again"}"#,
-        500,
-        20,
-    ));
-    llm.push(repair);
-    llm.push(Reply::text(
-        r#"{"verdict": "accept", "reason": "answered"}"#,
-        500,
-        20,
-    ));
-    llm.push(Reply::text("GGCCAT is two-thirds GC; ATGGCCTAA encodes MA.", 800, 40).drop_after(3));
+    script_llm_run(&llm);
 
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with_env(
@@ -525,8 +493,7 @@ fn an_llm_driven_run_through_mcp_plans_repairs_retries_and_reports() {
     let r = calls(
         &server.url,
         &json!([
-            {"name": "bio_agent.run_task", "arguments": {
-                "task": "What is the GC content of GGCCAT, and which peptide does ATGGCCTAA encode?"}},
+            {"name": "bio_agent.run_task", "arguments": {"task": LLM_RUN_TASK}},
             {"name": "bio_agent.stream_trace", "arguments": {"run_id": "$run_id:0"}},
         ]),
     );

@@ -9,6 +9,7 @@ use bioai::policy::PolicySet;
 use bioai::registry::Registry;
 use bioai::runtime::{Runtime, RuntimeConfig};
 
+pub mod agent_runs;
 pub mod llm_standin;
 
 /// The workspace root.
