@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bioai_store::{NewRun, NewRunEvent, Run, RunEvent, RunStatus, Store, UserId, Utc, Uuid};
 use parking_lot::Mutex;
@@ -230,7 +230,6 @@ impl Swarm {
         let live = self.register(id);
         self.emit(
             &key,
-            &live,
             "task",
             None,
             json!({
@@ -268,7 +267,6 @@ impl Swarm {
             let live = self.register(id);
             self.emit(
                 &key,
-                &live,
                 "resumed",
                 run.next_role.as_deref(),
                 json!({"after_steps": run.steps, "next_role": run.next_role}),
@@ -424,14 +422,7 @@ impl Swarm {
         }
     }
 
-    async fn emit(
-        &self,
-        key: &RunKey,
-        _live: &Live,
-        kind: &str,
-        role: Option<&str>,
-        payload: Value,
-    ) {
+    async fn emit(&self, key: &RunKey, kind: &str, role: Option<&str>, payload: Value) {
         self.emit_event(key, event(kind, role, payload)).await;
     }
 
@@ -536,7 +527,6 @@ impl Swarm {
                 );
                 self.emit(
                     key,
-                    live,
                     "budget",
                     None,
                     json!({"kind": "steps", "message": message}),
@@ -553,7 +543,6 @@ impl Swarm {
                 );
                 self.emit(
                     key,
-                    live,
                     "budget",
                     None,
                     json!({"kind": "cost", "message": message}),
@@ -588,7 +577,6 @@ impl Swarm {
 
             self.emit(
                 key,
-                live,
                 "step",
                 Some(&node.name),
                 json!({"step": run.steps + 1, "attempt": persisted.run.attempt}),
@@ -627,14 +615,8 @@ impl Swarm {
                         node.name,
                         deadline.as_secs()
                     );
-                    self.emit(
-                        key,
-                        live,
-                        "error",
-                        Some(&node.name),
-                        json!({"message": message}),
-                    )
-                    .await;
+                    self.emit(key, "error", Some(&node.name), json!({"message": message}))
+                        .await;
                     return Ok(End::Failed(message));
                 }
             };
@@ -658,7 +640,6 @@ impl Swarm {
                     );
                     self.emit(
                         key,
-                        live,
                         "error",
                         Some(&node.name),
                         json!({"message": message, "class": failure.class(), "meters": meters}),
@@ -687,7 +668,6 @@ impl Swarm {
                 StepResult::Fail(message) => {
                     self.emit(
                         key,
-                        live,
                         "error",
                         Some(&node.name),
                         json!({"message": message, "meters": meters}),
@@ -710,7 +690,6 @@ impl Swarm {
                     });
                     self.emit(
                         key,
-                        live,
                         "report",
                         Some(&node.name),
                         json!({"meters": meters, "artifacts": report["artifacts"]}),
@@ -895,6 +874,3 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
-
-/// How long [`Swarm::wait`] callers typically allow; exposed for tools.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(1800);
