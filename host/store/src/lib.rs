@@ -359,6 +359,59 @@ impl Store {
         )
     }
 
+    /// The journal of step `step` of one of the tenant's runs, in call
+    /// order: what a step re-run after a restart replays.
+    pub async fn step_journal(
+        &self,
+        tenant: UserId,
+        run: Uuid,
+        step: i32,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        dispatch!(self, step_journal(tenant, run, step))
+    }
+
+    /// Journals one call of step `step` of one of the tenant's running runs
+    /// in one transaction with its consequences: `charge` added to the
+    /// run's totals, `usage` events stored (idempotently), and trace
+    /// `events` appended. If the entry is already journaled, nothing is
+    /// written ([`Journaled::recorded`] is false), so a call is never
+    /// charged twice. The journal is deleted when the step is saved
+    /// ([`Store::save_step`]) or the run ends ([`Store::end_run`]).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn journal_call(
+        &self,
+        tenant: UserId,
+        run: Uuid,
+        step: i32,
+        entry: &JournalEntry,
+        charge: RunCharge,
+        usage: &[UsageEvent],
+        events: &[NewRunEvent],
+    ) -> Result<Journaled, StoreError> {
+        if charge.input_tokens < 0 || charge.output_tokens < 0 || charge.cost_fen < 0 {
+            return Err(StoreError::Invalid("run usage must not be negative".into()));
+        }
+        if step < 1 || entry.seq < 0 {
+            return Err(StoreError::Invalid(format!(
+                "journal entries are numbered from step 1, seq 0; got step {step}, seq {}",
+                entry.seq
+            )));
+        }
+        if let Some(e) = usage
+            .iter()
+            .find(|e| e.user_id != Some(tenant) || e.run_id != Some(run))
+        {
+            return Err(StoreError::Invalid(format!(
+                "usage event {} is not the run's: it names user {:?} and run {:?}",
+                e.id, e.user_id, e.run_id
+            )));
+        }
+        dispatch!(
+            self,
+            journal_call(tenant, run, step, entry, charge, usage, events)
+        )
+    }
+
     /// Ends one of the tenant's runs, in one transaction: its final `status`
     /// (succeeded, failed or cancelled), finish time, no next role, its
     /// report and error, and its last trace `events` (whose numbers it
@@ -532,6 +585,21 @@ impl Store {
         k: usize,
     ) -> Result<Vec<Hit>, StoreError> {
         dispatch!(self, search_know_how(query, k))
+    }
+
+    /// `(id, source)` of the know-how chunks whose source starts with
+    /// `prefix`, oldest first (service path): how a loader finds the chunks
+    /// it wrote before, to replace them.
+    pub async fn know_how_sources(&self, prefix: &str) -> Result<Vec<(Uuid, String)>, StoreError> {
+        dispatch!(self, know_how_sources(prefix))
+    }
+
+    /// Deletes know-how chunks by id (service path); returns how many existed.
+    pub async fn delete_know_how(&self, ids: &[Uuid]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        dispatch!(self, delete_know_how(ids))
     }
 
     // ------------------------------------------------------------ audit

@@ -190,6 +190,45 @@ pub struct NewRunEvent {
     pub at: DateTime<Utc>,
 }
 
+/// One entry of the journal of a run's step in flight: a call the role
+/// made through the host (a tool call, an LLM completion) or the role's own
+/// charge, with its answer. A step re-run after a host restart replays its
+/// journal instead of repeating the calls ([`crate::Store::journal_call`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalEntry {
+    /// 0, 1, 2... in the order the role made its calls during the step.
+    pub seq: i32,
+    /// `tool`, `llm` or `role`.
+    pub kind: String,
+    /// A hash of the request, so a re-run that asks something else is noticed.
+    pub request_hash: String,
+    /// The answer to replay; `None` when it was too large to keep.
+    pub response: Option<Value>,
+}
+
+/// What one journaled call adds to its run's totals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCharge {
+    /// Prompt tokens.
+    pub input_tokens: i64,
+    /// Generated tokens.
+    pub output_tokens: i64,
+    /// Cost in fen.
+    pub cost_fen: i64,
+}
+
+/// The outcome of [`crate::Store::journal_call`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Journaled {
+    /// False when the entry was already journaled (nothing was charged or
+    /// traced again).
+    pub recorded: bool,
+    /// The numbers of the trace events written with it.
+    pub seqs: Vec<i64>,
+    /// The run's cost so far, fen, including this charge.
+    pub cost_fen: i64,
+}
+
 /// A stored trace event of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunEvent {
@@ -493,6 +532,24 @@ pub struct Hit {
     pub content: String,
     /// Cosine distance to the query (0 = same direction, 2 = opposite).
     pub distance: f64,
+    /// Where the chunk came from: the document's or know-how item's `source`.
+    pub source: String,
+    /// How to cite a shared know-how chunk; `None` for the tenant's documents.
+    pub citation: Option<Citation>,
+}
+
+/// Citation metadata of a shared know-how chunk, returned with each hit so
+/// that a retriever can cite it without a second query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Citation {
+    /// The item's title.
+    pub title: String,
+    /// SPDX licence id.
+    pub licence: String,
+    /// Required attribution text (may be empty).
+    pub attribution: String,
+    /// Canonical URL, when the item has one.
+    pub url: Option<String>,
 }
 
 /// One audit log entry.

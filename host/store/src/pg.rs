@@ -398,6 +398,7 @@ pub(crate) async fn save_step(
     .bind(next_role)
     .execute(&mut *tx)
     .await?;
+    delete_journal(&mut tx, run).await?;
     let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
     tx.commit().await?;
     Ok(seqs)
@@ -445,6 +446,111 @@ pub(crate) async fn add_run_usage(
     Ok(())
 }
 
+/// Deletes the journal of a run locked by [`lock_run`] (its step in flight
+/// was saved, or the run ended).
+async fn delete_journal(
+    tx: &mut Transaction<'static, Postgres>,
+    run: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM run_journal WHERE run_id = $1")
+        .bind(run)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn step_journal(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+    step: i32,
+) -> Result<Vec<JournalEntry>, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let rows = sqlx::query(
+        "SELECT seq, kind, request_hash, response FROM run_journal
+         WHERE run_id = $1 AND user_id = $2 AND step = $3 ORDER BY seq",
+    )
+    .bind(run)
+    .bind(tenant)
+    .bind(step)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            let response: Option<sqlx::types::Json<Value>> = r.try_get("response")?;
+            Ok(JournalEntry {
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                request_hash: r.try_get("request_hash")?,
+                response: response.map(|j| j.0),
+            })
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn journal_call(
+    pool: &PgPool,
+    tenant: UserId,
+    run: Uuid,
+    step: i32,
+    entry: &JournalEntry,
+    charge: RunCharge,
+    usage: &[UsageEvent],
+    events: &[NewRunEvent],
+) -> Result<Journaled, StoreError> {
+    let mut tx = begin_as(pool, tenant).await?;
+    let (status, project) = lock_run(&mut tx, tenant, run).await?;
+    if status != RunStatus::Running {
+        return Err(StoreError::Invalid(format!(
+            "agent run {run} is {}, not running: its steps make no more calls",
+            status.as_str()
+        )));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO run_journal (run_id, step, seq, user_id, kind, request_hash, response)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(run)
+    .bind(step)
+    .bind(entry.seq)
+    .bind(tenant)
+    .bind(&entry.kind)
+    .bind(&entry.request_hash)
+    .bind(entry.response.as_ref().map(sqlx::types::Json))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let mut seqs = Vec::new();
+    if inserted == 1 {
+        sqlx::query(
+            "UPDATE agent_runs SET input_tokens = input_tokens + $3, output_tokens = output_tokens + $4,
+                 cost_fen = cost_fen + $5
+             WHERE id = $1 AND user_id = $2",
+        )
+        .bind(run)
+        .bind(tenant)
+        .bind(charge.input_tokens)
+        .bind(charge.output_tokens)
+        .bind(charge.cost_fen)
+        .execute(&mut *tx)
+        .await?;
+        insert_event_rows(&mut tx, usage).await?;
+        seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
+    }
+    let cost_fen: i64 = sqlx::query_scalar("SELECT cost_fen FROM agent_runs WHERE id = $1")
+        .bind(run)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Journaled {
+        recorded: inserted == 1,
+        seqs,
+        cost_fen,
+    })
+}
+
 pub(crate) async fn end_run(
     pool: &PgPool,
     tenant: UserId,
@@ -472,6 +578,7 @@ pub(crate) async fn end_run(
     .bind(error)
     .execute(&mut *tx)
     .await?;
+    delete_journal(&mut tx, run).await?;
     let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
     tx.commit().await?;
     Ok(seqs)
@@ -909,13 +1016,26 @@ async fn tune_hnsw(tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreE
     Ok(())
 }
 
-fn hits(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Hit>, StoreError> {
+/// Search results; `know_how` rows also carry their citation columns.
+fn hits(rows: &[sqlx::postgres::PgRow], know_how: bool) -> Result<Vec<Hit>, StoreError> {
     rows.iter()
         .map(|r| {
+            let citation = if know_how {
+                Some(Citation {
+                    title: r.try_get("title")?,
+                    licence: r.try_get("licence")?,
+                    attribution: r.try_get("attribution")?,
+                    url: r.try_get("url")?,
+                })
+            } else {
+                None
+            };
             Ok(Hit {
                 id: r.try_get("id")?,
                 content: r.try_get("content")?,
                 distance: r.try_get("distance")?,
+                source: r.try_get("source")?,
+                citation,
             })
         })
         .collect()
@@ -930,7 +1050,7 @@ pub(crate) async fn search_documents(
     let mut tx = begin_as(pool, tenant).await?;
     tune_hnsw(&mut tx).await?;
     let rows = sqlx::query(
-        "SELECT id, content, (embedding <=> $1::float4[]::vector)::float8 AS distance
+        "SELECT id, content, source, (embedding <=> $1::float4[]::vector)::float8 AS distance
          FROM documents WHERE user_id = $2
          ORDER BY embedding <=> $1::float4[]::vector LIMIT $3",
     )
@@ -940,7 +1060,7 @@ pub(crate) async fn search_documents(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    hits(&rows)
+    hits(&rows, false)
 }
 
 pub(crate) async fn add_know_how(pool: &PgPool, k: &NewKnowHow) -> Result<Uuid, StoreError> {
@@ -972,7 +1092,8 @@ pub(crate) async fn search_know_how(
     let mut tx = begin_service(pool).await?;
     tune_hnsw(&mut tx).await?;
     let rows = sqlx::query(
-        "SELECT id, content, (embedding <=> $1::float4[]::vector)::float8 AS distance
+        "SELECT id, content, source, title, licence, attribution, url,
+                (embedding <=> $1::float4[]::vector)::float8 AS distance
          FROM know_how_index ORDER BY embedding <=> $1::float4[]::vector LIMIT $2",
     )
     .bind(q.as_slice().to_vec())
@@ -980,7 +1101,34 @@ pub(crate) async fn search_know_how(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    hits(&rows)
+    hits(&rows, true)
+}
+
+/// (id, source) of the know-how chunks whose source starts with `prefix`,
+/// oldest first.
+pub(crate) async fn know_how_sources(
+    pool: &PgPool,
+    prefix: &str,
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    let mut tx = begin_service(pool).await?;
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, source FROM know_how_index WHERE starts_with(source, $1) ORDER BY created_at, id",
+    )
+    .bind(prefix)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+pub(crate) async fn delete_know_how(pool: &PgPool, ids: &[Uuid]) -> Result<u64, StoreError> {
+    let mut tx = begin_service(pool).await?;
+    let done = sqlx::query("DELETE FROM know_how_index WHERE id = ANY($1)")
+        .bind(ids.to_vec())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
 }
 
 pub(crate) async fn audit(

@@ -416,6 +416,7 @@ pub(crate) async fn save_step(
     .bind(tenant)
     .execute(&mut *tx)
     .await?;
+    delete_journal(&mut tx, run).await?;
     let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
     tx.commit().await?;
     Ok(seqs)
@@ -461,6 +462,118 @@ pub(crate) async fn add_run_usage(
     Ok(())
 }
 
+/// Deletes the journal of a run locked by [`lock_run`] (its step in flight
+/// was saved, or the run ended).
+async fn delete_journal(
+    tx: &mut Transaction<'static, Sqlite>,
+    run: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM run_journal WHERE run_id = ?")
+        .bind(run)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn step_journal(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+    step: i32,
+) -> Result<Vec<JournalEntry>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT seq, kind, request_hash, response FROM run_journal
+         WHERE run_id = ? AND user_id = ? AND step = ? ORDER BY seq",
+    )
+    .bind(run)
+    .bind(tenant)
+    .bind(step)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let response: Option<String> = r.try_get("response")?;
+            Ok(JournalEntry {
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                request_hash: r.try_get("request_hash")?,
+                response: response
+                    .map(|t| serde_json::from_str(&t))
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("run_journal.response: {e}")))?,
+            })
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn journal_call(
+    pool: &SqlitePool,
+    tenant: UserId,
+    run: Uuid,
+    step: i32,
+    entry: &JournalEntry,
+    charge: RunCharge,
+    usage: &[UsageEvent],
+    events: &[NewRunEvent],
+) -> Result<Journaled, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (status, project) = lock_run(&mut tx, tenant, run).await?;
+    if status != RunStatus::Running {
+        return Err(StoreError::Invalid(format!(
+            "agent run {run} is {}, not running: its steps make no more calls",
+            status.as_str()
+        )));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO run_journal (run_id, step, seq, user_id, kind, request_hash, response, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(run)
+    .bind(step)
+    .bind(entry.seq)
+    .bind(tenant)
+    .bind(&entry.kind)
+    .bind(&entry.request_hash)
+    .bind(entry.response.as_ref().map(Value::to_string))
+    .bind(Utc::now())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let mut seqs = Vec::new();
+    if inserted == 1 {
+        sqlx::query(
+            "UPDATE agent_runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
+                 cost_fen = cost_fen + ?
+             WHERE id = ? AND user_id = ?",
+        )
+        .bind(charge.input_tokens)
+        .bind(charge.output_tokens)
+        .bind(charge.cost_fen)
+        .bind(run)
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await?;
+        check_tenants(
+            &mut tx,
+            usage.iter().map(|e| (e.user_id, e.project_id, e.run_id)),
+        )
+        .await?;
+        insert_event_rows(&mut tx, usage).await?;
+        seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
+    }
+    let cost_fen: i64 = sqlx::query_scalar("SELECT cost_fen FROM agent_runs WHERE id = ?")
+        .bind(run)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Journaled {
+        recorded: inserted == 1,
+        seqs,
+        cost_fen,
+    })
+}
+
 pub(crate) async fn end_run(
     pool: &SqlitePool,
     tenant: UserId,
@@ -490,6 +603,7 @@ pub(crate) async fn end_run(
     .bind(tenant)
     .execute(&mut *tx)
     .await?;
+    delete_journal(&mut tx, run).await?;
     let seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
     tx.commit().await?;
     Ok(seqs)
@@ -912,21 +1026,44 @@ pub(crate) async fn add_document(
     Ok(id)
 }
 
-/// Exact k-nearest neighbours by cosine distance over `rows` (id, content, embedding BLOB).
-fn nearest(rows: &[SqliteRow], q: &Embedding, k: usize) -> Result<Vec<Hit>, StoreError> {
-    let mut hits = Vec::with_capacity(rows.len());
-    for r in rows {
+/// Exact k-nearest neighbours by cosine distance over `rows` (id, content,
+/// source, embedding BLOB; `know_how` rows also their citation columns).
+fn nearest(
+    rows: &[SqliteRow],
+    q: &Embedding,
+    k: usize,
+    know_how: bool,
+) -> Result<Vec<Hit>, StoreError> {
+    let mut scored = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
         let blob: Vec<u8> = r.try_get("embedding")?;
         let e = Embedding::from_blob(&blob)?;
+        scored.push((q.cosine_distance(&e), i));
+    }
+    // NaN distances (zero vectors) sort last, as in pgvector.
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored.truncate(k);
+    let mut hits = Vec::with_capacity(scored.len());
+    for (distance, i) in scored {
+        let r = &rows[i];
+        let citation = if know_how {
+            Some(Citation {
+                title: r.try_get("title")?,
+                licence: r.try_get("licence")?,
+                attribution: r.try_get("attribution")?,
+                url: r.try_get("url")?,
+            })
+        } else {
+            None
+        };
         hits.push(Hit {
             id: r.try_get("id")?,
             content: r.try_get("content")?,
-            distance: q.cosine_distance(&e),
+            distance,
+            source: r.try_get("source")?,
+            citation,
         });
     }
-    // NaN distances (zero vectors) sort last, as in pgvector.
-    hits.sort_by(|a, b| a.distance.total_cmp(&b.distance));
-    hits.truncate(k);
     Ok(hits)
 }
 
@@ -936,11 +1073,12 @@ pub(crate) async fn search_documents(
     q: &Embedding,
     k: usize,
 ) -> Result<Vec<Hit>, StoreError> {
-    let rows = sqlx::query("SELECT id, content, embedding FROM documents WHERE user_id = ?")
-        .bind(tenant)
-        .fetch_all(pool)
-        .await?;
-    nearest(&rows, q, k)
+    let rows =
+        sqlx::query("SELECT id, content, source, embedding FROM documents WHERE user_id = ?")
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?;
+    nearest(&rows, q, k, false)
 }
 
 pub(crate) async fn add_know_how(pool: &SqlitePool, k: &NewKnowHow) -> Result<Uuid, StoreError> {
@@ -968,10 +1106,40 @@ pub(crate) async fn search_know_how(
     q: &Embedding,
     k: usize,
 ) -> Result<Vec<Hit>, StoreError> {
-    let rows = sqlx::query("SELECT id, content, embedding FROM know_how_index")
-        .fetch_all(pool)
-        .await?;
-    nearest(&rows, q, k)
+    let rows = sqlx::query(
+        "SELECT id, content, source, title, licence, attribution, url, embedding FROM know_how_index",
+    )
+    .fetch_all(pool)
+    .await?;
+    nearest(&rows, q, k, true)
+}
+
+pub(crate) async fn know_how_sources(
+    pool: &SqlitePool,
+    prefix: &str,
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    // substr rather than LIKE: the prefix may contain `%` or `_`.
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, source FROM know_how_index WHERE substr(source, 1, length(?1)) = ?1 ORDER BY created_at, id",
+    )
+    .bind(prefix)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}
+
+pub(crate) async fn delete_know_how(pool: &SqlitePool, ids: &[Uuid]) -> Result<u64, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut deleted = 0;
+    for id in ids {
+        deleted += sqlx::query("DELETE FROM know_how_index WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 pub(crate) async fn audit(

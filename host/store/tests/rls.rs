@@ -170,6 +170,23 @@ async fn seed(store: &Store, name: &str, rng: &mut Rng) -> Seeded {
         )
         .await
         .expect("run event");
+    store
+        .journal_call(
+            u.id,
+            run,
+            2,
+            &JournalEntry {
+                seq: 0,
+                kind: "tool".into(),
+                request_hash: "h".into(),
+                response: Some(json!({"ok": 1})),
+            },
+            RunCharge::default(),
+            &[],
+            &[],
+        )
+        .await
+        .expect("journal entry");
     Seeded {
         user: u.id,
         project: p.id,
@@ -188,6 +205,7 @@ const TENANT_TABLES: &[(&str, &str, &str)] = &[
     ("documents", "user_id", "content = content"),
     ("audit_log", "user_id", "action = action"),
     ("run_events", "user_id", "kind = kind"),
+    ("run_journal", "user_id", "kind = kind"),
 ];
 
 fn insert_for(table: &str, victim: &Seeded, emb: &str) -> String {
@@ -217,6 +235,11 @@ fn insert_for(table: &str, victim: &Seeded, emb: &str) -> String {
         "run_events" => format!(
             "INSERT INTO run_events (run_id, seq, user_id, project_id, kind, payload, at)
              VALUES ('{}', 999, '{u}', '{p}', 'planted', '{{}}', now())",
+            victim.run
+        ),
+        "run_journal" => format!(
+            "INSERT INTO run_journal (run_id, step, seq, user_id, kind, request_hash)
+             VALUES ('{}', 9, 0, '{u}', 'tool', 'planted')",
             victim.run
         ),
         other => panic!("no insert for {other}"),

@@ -53,6 +53,8 @@ both_backends!(
     unfinished_runs_span_tenants_oldest_first,
     local_user_is_idempotent,
     runs_never_cross_tenants,
+    know_how_hits_cite_and_replace_by_source,
+    a_step_journal_charges_once_and_is_cleared_with_the_step,
 );
 
 async fn user(store: &Store, name: &str) -> User {
@@ -679,6 +681,97 @@ async fn vector_search_matches_brute_force(f: &Fixture) {
     );
 }
 
+async fn know_how_hits_cite_and_replace_by_source(f: &Fixture) {
+    let s = &f.store;
+    let owner = user(s, "cited").await;
+    let mut rng = Rng::new(7);
+    let v = rng.embedding_values();
+    let mut item = |source: &str, url: Option<&str>| NewKnowHow {
+        source: source.into(),
+        title: format!("title of {source}"),
+        content: format!("text of {source}"),
+        licence: "CC-BY-4.0".into(),
+        attribution: "the authors".into(),
+        url: url.map(str::to_string),
+        embedding: Embedding::new(rng.embedding_values()).expect("e"),
+    };
+    // `%` and `_` in the prefix are literal, not patterns.
+    let a = s
+        .add_know_how(&item("guide%_://a#1", Some("https://example.org/a")))
+        .await
+        .expect("a");
+    let b = s
+        .add_know_how(&item("guide%_://b#1", None))
+        .await
+        .expect("b");
+    let other = s
+        .add_know_how(&item("guideXY://c#1", None))
+        .await
+        .expect("c");
+    let listed = s.know_how_sources("guide%_://").await.expect("sources");
+    assert_eq!(
+        listed,
+        vec![
+            (a, "guide%_://a#1".to_string()),
+            (b, "guide%_://b#1".to_string())
+        ]
+    );
+
+    let hits = s
+        .search_know_how(&Embedding::new(v.clone()).expect("q"), 10)
+        .await
+        .expect("search");
+    let hit_a = hits.iter().find(|h| h.id == a).expect("a found");
+    assert_eq!(hit_a.source, "guide%_://a#1");
+    assert_eq!(
+        hit_a.citation,
+        Some(Citation {
+            title: "title of guide%_://a#1".into(),
+            licence: "CC-BY-4.0".into(),
+            attribution: "the authors".into(),
+            url: Some("https://example.org/a".into()),
+        })
+    );
+    assert_eq!(
+        hits.iter()
+            .find(|h| h.id == b)
+            .and_then(|h| h.citation.clone())
+            .and_then(|c| c.url),
+        None
+    );
+
+    // Documents carry their source and no citation.
+    let doc = NewDocument {
+        project_id: None,
+        source: "lab-notes.md".into(),
+        chunk_index: 0,
+        content: "notes".into(),
+        embedding: Embedding::new(v.clone()).expect("e"),
+    };
+    s.add_document(owner.id, &doc).await.expect("doc");
+    let docs = s
+        .search_documents(owner.id, &Embedding::new(v).expect("q"), 1)
+        .await
+        .expect("docs");
+    assert_eq!(docs[0].source, "lab-notes.md");
+    assert_eq!(docs[0].citation, None);
+
+    assert_eq!(
+        s.delete_know_how(&[a, Uuid::new_v4()])
+            .await
+            .expect("delete"),
+        1
+    );
+    assert_eq!(s.delete_know_how(&[]).await.expect("nothing"), 0);
+    assert_eq!(
+        s.know_how_sources("guide").await.expect("sources"),
+        vec![
+            (b, "guide%_://b#1".to_string()),
+            (other, "guideXY://c#1".to_string())
+        ]
+    );
+}
+
 async fn pricing_plans_round_trip(f: &Fixture) {
     let plan = PricingPlan {
         id: Uuid::new_v4(),
@@ -1004,6 +1097,148 @@ async fn run_events_page_after_a_seq(f: &Fixture) {
         s.run_events(a.id, id, 0, 1_000).await.expect("all").len(),
         55
     );
+}
+
+async fn a_step_journal_charges_once_and_is_cleared_with_the_step(f: &Fixture) {
+    let s = &f.store;
+    let a = user(s, "journaled").await;
+    let b = user(s, "other").await;
+    let id = s
+        .create_run(a.id, &new_run(None, "journal"))
+        .await
+        .expect("run");
+    let entry = |seq: i32, response: Option<serde_json::Value>| JournalEntry {
+        seq,
+        kind: "llm".into(),
+        request_hash: format!("h{seq}"),
+        response,
+    };
+    let charge = RunCharge {
+        input_tokens: 1_000,
+        output_tokens: 50,
+        cost_fen: 7,
+    };
+    let usage = |kind: &str, n: i64| UsageEvent {
+        id: Uuid::new_v5(&id, kind.as_bytes()),
+        user_id: Some(a.id),
+        project_id: None,
+        tool_call_id: None,
+        run_id: Some(id),
+        kind: kind.into(),
+        quantity: n,
+        role: Some("planner".into()),
+        occurred_at: Utc::now(),
+    };
+    let billed = [usage("input_tokens", 1_000), usage("output_tokens", 50)];
+    let first = s
+        .journal_call(
+            a.id,
+            id,
+            1,
+            &entry(0, Some(json!({"text": "plan"}))),
+            charge,
+            &billed,
+            &[event("llm", Some("planner"), json!({"cost_fen": 7}))],
+        )
+        .await
+        .expect("journal");
+    assert!(first.recorded);
+    assert_eq!(first.cost_fen, 7);
+    assert_eq!(first.seqs.len(), 1);
+    // The same entry again (a re-run that got as far): nothing more is charged or traced.
+    let again = s
+        .journal_call(
+            a.id,
+            id,
+            1,
+            &entry(0, Some(json!({"text": "other"}))),
+            charge,
+            &billed,
+            &[event("llm", Some("planner"), json!({}))],
+        )
+        .await
+        .expect("journal again");
+    assert!(!again.recorded);
+    assert!(again.seqs.is_empty());
+    assert_eq!(again.cost_fen, 7);
+    s.journal_call(a.id, id, 1, &entry(1, None), RunCharge::default(), &[], &[])
+        .await
+        .expect("an entry too large to keep");
+    let journal = s.step_journal(a.id, id, 1).await.expect("journal");
+    assert_eq!(
+        journal,
+        vec![entry(0, Some(json!({"text": "plan"}))), entry(1, None)]
+    );
+    assert!(
+        s.step_journal(a.id, id, 2)
+            .await
+            .expect("step 2")
+            .is_empty()
+    );
+    assert!(
+        s.step_journal(b.id, id, 1)
+            .await
+            .expect("other tenant")
+            .is_empty()
+    );
+    let run = s.run(a.id, id).await.expect("run").expect("exists");
+    assert_eq!(
+        (run.input_tokens, run.output_tokens, run.cost_fen),
+        (1_000, 50, 7)
+    );
+    let events = s.usage_events(a.id).await.expect("usage");
+    assert_eq!(events.iter().filter(|e| e.run_id == Some(id)).count(), 2);
+    assert_eq!(
+        s.run_events(a.id, id, 0, 100).await.expect("trace").len(),
+        1
+    );
+
+    // Another tenant cannot journal into the run; bad numbers are refused.
+    let err = s
+        .journal_call(b.id, id, 1, &entry(2, None), charge, &[], &[])
+        .await
+        .expect_err("another tenant's run");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let err = s
+        .journal_call(a.id, id, 0, &entry(2, None), charge, &[], &[])
+        .await
+        .expect_err("step 0");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    let mut foreign = usage("fuel", 1);
+    foreign.user_id = Some(b.id);
+    let err = s
+        .journal_call(a.id, id, 1, &entry(2, None), charge, &[foreign], &[])
+        .await
+        .expect_err("a usage event of another user");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+
+    // Saving the step clears its journal; ending the run clears the next one's.
+    s.save_step(a.id, id, &json!({}), Some("coder"), &[])
+        .await
+        .expect("step");
+    assert!(
+        s.step_journal(a.id, id, 1)
+            .await
+            .expect("cleared")
+            .is_empty()
+    );
+    s.journal_call(a.id, id, 2, &entry(0, None), RunCharge::default(), &[], &[])
+        .await
+        .expect("step 2");
+    s.end_run(a.id, id, RunStatus::Cancelled, None, None, &[])
+        .await
+        .expect("end");
+    assert!(
+        s.step_journal(a.id, id, 2)
+            .await
+            .expect("cleared")
+            .is_empty()
+    );
+    let err = s
+        .journal_call(a.id, id, 3, &entry(0, None), RunCharge::default(), &[], &[])
+        .await
+        .expect_err("a finished run");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
 }
 
 async fn finished_runs_take_no_more_steps(f: &Fixture) {

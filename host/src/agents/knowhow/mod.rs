@@ -22,13 +22,13 @@ pub mod search;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use bioai_store::{NewKnowHow, Store, StoreError, UserId, Uuid};
+use bioai_store::{NewKnowHow, Store, StoreError, UserId};
 
 pub use embed::{Embedder, Embeddings, EmbeddingsConfig, OpenAiConfig, OpenAiEmbeddings};
 pub use guides::{Chunk, Guide};
 pub use search::{Origin, Passage};
 
-use search::{Candidate, store_err};
+use search::Candidate;
 
 /// Errors of the know-how library. Messages say what to do.
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +107,7 @@ impl KnowHow {
             .collect();
         let wanted_sources: HashSet<&str> = wanted.iter().map(|(s, _)| s.as_str()).collect();
 
-        let existing = builtin_rows(store).await?;
+        let existing = store.know_how_sources(guides::SCHEME).await?;
         let mut present = HashSet::new();
         let mut obsolete = Vec::new();
         for (id, source) in existing {
@@ -116,7 +116,7 @@ impl KnowHow {
             }
             obsolete.push(id);
         }
-        delete_rows(store, &obsolete).await?;
+        store.delete_know_how(&obsolete).await?;
 
         let missing: Vec<&(String, &Chunk)> = wanted
             .iter()
@@ -193,90 +193,6 @@ impl KnowHow {
         let mut seen = HashSet::new();
         candidates.retain(|c| seen.insert((c.origin, c.hit.content.clone())));
 
-        let mut passages = search::fuse(query, candidates, k);
-        let ids = |o: Origin| -> Vec<Uuid> {
-            passages
-                .iter()
-                .filter(|p| p.origin == o)
-                .map(|p| p.id)
-                .collect()
-        };
-        let know_how = search::know_how_meta(store, &ids(Origin::KnowHow)).await?;
-        let documents = match tenant {
-            Some(t) => search::document_sources(store, t, &ids(Origin::Document)).await?,
-            None => Default::default(),
-        };
-        for p in &mut passages {
-            match p.origin {
-                Origin::KnowHow => {
-                    if let Some(m) = know_how.get(&p.id) {
-                        p.title = m.title.clone();
-                        p.source_uri = m.url.clone().unwrap_or_else(|| m.source.clone());
-                        p.licence = m.licence.clone();
-                        p.attribution = m.attribution.clone();
-                    }
-                }
-                Origin::Document => {
-                    if let Some(source) = documents.get(&p.id) {
-                        p.title = source.clone();
-                        p.source_uri = source.clone();
-                    }
-                }
-            }
-        }
-        Ok(passages)
+        Ok(search::fuse(query, candidates, k))
     }
-}
-
-/// (id, source) of every stored chunk of our scheme.
-async fn builtin_rows(store: &Store) -> Result<Vec<(Uuid, String)>, KnowHowError> {
-    use bioai_store::sqlx;
-    const SQL_PG: &str = "SELECT id, source FROM know_how_index WHERE starts_with(source, 'bioai-knowhow://') ORDER BY created_at, id";
-    const SQL_SQLITE: &str = "SELECT id, source FROM know_how_index WHERE substr(source, 1, 16) = 'bioai-knowhow://' ORDER BY created_at, id";
-    if let Some(pool) = store.pg_pool() {
-        let mut tx = pool.begin().await.map_err(store_err)?;
-        search::as_service(&mut tx).await?;
-        let rows: Vec<(Uuid, String)> = sqlx::query_as(SQL_PG)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        tx.commit().await.map_err(store_err)?;
-        Ok(rows)
-    } else if let Some(pool) = store.sqlite_pool() {
-        sqlx::query_as(SQL_SQLITE)
-            .fetch_all(pool)
-            .await
-            .map_err(store_err)
-    } else {
-        Ok(Vec::new())
-    }
-}
-
-/// Deletes know-how rows by id.
-async fn delete_rows(store: &Store, ids: &[Uuid]) -> Result<(), KnowHowError> {
-    use bioai_store::sqlx;
-    if ids.is_empty() {
-        return Ok(());
-    }
-    if let Some(pool) = store.pg_pool() {
-        let mut tx = pool.begin().await.map_err(store_err)?;
-        search::as_service(&mut tx).await?;
-        sqlx::query("DELETE FROM know_how_index WHERE id = ANY($1)")
-            .bind(ids.to_vec())
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        tx.commit().await.map_err(store_err)?;
-    } else if let Some(pool) = store.sqlite_pool() {
-        let mut tx = pool.begin().await.map_err(store_err)?;
-        for id in ids {
-            sqlx::query("DELETE FROM know_how_index WHERE id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_err)?;
-        }
-        tx.commit().await.map_err(store_err)?;
-    }
-    Ok(())
 }

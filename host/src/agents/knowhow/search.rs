@@ -24,9 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use bioai_store::{Hit, Store, UserId, Uuid};
-
-use super::KnowHowError;
+use bioai_store::{Hit, Uuid};
 
 /// Vector candidates taken from each table before re-ranking.
 pub const CANDIDATES: usize = 50;
@@ -162,8 +160,7 @@ pub(crate) struct Candidate {
     pub origin: Origin,
 }
 
-/// Fuses vector order and BM25 into passages (without citation metadata),
-/// best first, at most `k`.
+/// Fuses vector order and BM25 into passages, best first, at most `k`.
 pub(crate) fn fuse(query: &str, candidates: Vec<Candidate>, k: usize) -> Vec<Passage> {
     let mut candidates = candidates;
     // One vector ranking over both tables: smaller distance first.
@@ -186,13 +183,29 @@ pub(crate) fn fuse(query: &str, candidates: Vec<Candidate>, k: usize) -> Vec<Pas
             if let Some(r) = keyword_rank[vector_rank] {
                 score += 1.0 / (RRF_K + r as f64 + 1.0);
             }
+            // Know-how cites its title, URL and licence; a tenant's
+            // document its source.
+            let (title, source_uri, licence, attribution) = match c.hit.citation {
+                Some(cite) => (
+                    cite.title,
+                    cite.url.unwrap_or(c.hit.source),
+                    cite.licence,
+                    cite.attribution,
+                ),
+                None => (
+                    c.hit.source.clone(),
+                    c.hit.source,
+                    String::new(),
+                    String::new(),
+                ),
+            };
             Passage {
                 id: c.hit.id,
-                title: String::new(),
+                title,
                 text: c.hit.content,
-                source_uri: String::new(),
-                licence: String::new(),
-                attribution: String::new(),
+                source_uri,
+                licence,
+                attribution,
                 origin: c.origin,
                 score,
                 distance: c.hit.distance,
@@ -213,146 +226,10 @@ pub(crate) fn fuse(query: &str, candidates: Vec<Candidate>, k: usize) -> Vec<Pas
     passages
 }
 
-/// Citation metadata of a know-how row.
-pub(crate) struct KnowHowMeta {
-    pub source: String,
-    pub title: String,
-    pub licence: String,
-    pub attribution: String,
-    pub url: Option<String>,
-}
-
-/// Reads the citation metadata of know-how rows (the store's search returns
-/// only id, content and distance). PostgreSQL: as `service_role`, like the
-/// store's know-how methods.
-pub(crate) async fn know_how_meta(
-    store: &Store,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, KnowHowMeta>, KnowHowError> {
-    use bioai_store::sqlx::{self, Row};
-    let mut out = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    if let Some(pool) = store.pg_pool() {
-        let mut tx = pool.begin().await.map_err(store_err)?;
-        as_service(&mut tx).await?;
-        let rows = sqlx::query(
-            "SELECT id, source, title, licence, attribution, url FROM know_how_index WHERE id = ANY($1)",
-        )
-        .bind(ids.to_vec())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(store_err)?;
-        tx.commit().await.map_err(store_err)?;
-        for row in rows {
-            let meta = KnowHowMeta {
-                source: row.try_get("source").map_err(store_err)?,
-                title: row.try_get("title").map_err(store_err)?,
-                licence: row.try_get("licence").map_err(store_err)?,
-                attribution: row.try_get("attribution").map_err(store_err)?,
-                url: row.try_get("url").map_err(store_err)?,
-            };
-            out.insert(row.try_get("id").map_err(store_err)?, meta);
-        }
-    } else if let Some(pool) = store.sqlite_pool() {
-        for id in ids {
-            let row = sqlx::query(
-                "SELECT source, title, licence, attribution, url FROM know_how_index WHERE id = ?",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .map_err(store_err)?;
-            if let Some(row) = row {
-                let meta = KnowHowMeta {
-                    source: row.try_get("source").map_err(store_err)?,
-                    title: row.try_get("title").map_err(store_err)?,
-                    licence: row.try_get("licence").map_err(store_err)?,
-                    attribution: row.try_get("attribution").map_err(store_err)?,
-                    url: row.try_get("url").map_err(store_err)?,
-                };
-                out.insert(*id, meta);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The `source` of the tenant's document rows. PostgreSQL: as the tenant
-/// (`authenticated` with their claims), so row-level security applies.
-pub(crate) async fn document_sources(
-    store: &Store,
-    tenant: UserId,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, String>, KnowHowError> {
-    use bioai_store::sqlx::{self, Row};
-    let mut out = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    if let Some(pool) = store.pg_pool() {
-        let mut tx = pool.begin().await.map_err(store_err)?;
-        let claims = serde_json::json!({"sub": tenant, "role": "authenticated"}).to_string();
-        sqlx::query(
-            "SELECT set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)",
-        )
-        .bind(claims)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_err)?;
-        let rows =
-            sqlx::query("SELECT id, source FROM documents WHERE user_id = $1 AND id = ANY($2)")
-                .bind(tenant)
-                .bind(ids.to_vec())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(store_err)?;
-        tx.commit().await.map_err(store_err)?;
-        for row in rows {
-            out.insert(
-                row.try_get("id").map_err(store_err)?,
-                row.try_get("source").map_err(store_err)?,
-            );
-        }
-    } else if let Some(pool) = store.sqlite_pool() {
-        for id in ids {
-            let source: Option<String> =
-                sqlx::query_scalar("SELECT source FROM documents WHERE id = ? AND user_id = ?")
-                    .bind(id)
-                    .bind(tenant)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(store_err)?;
-            if let Some(s) = source {
-                out.insert(*id, s);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Switches a PostgreSQL transaction to `service_role` (as the store does
-/// for shared know-how).
-pub(crate) async fn as_service(
-    tx: &mut bioai_store::sqlx::Transaction<'static, bioai_store::sqlx::Postgres>,
-) -> Result<(), KnowHowError> {
-    bioai_store::sqlx::query(
-        "SELECT set_config('role', 'service_role', true), set_config('request.jwt.claims', '{\"role\":\"service_role\"}', true)",
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(store_err)?;
-    Ok(())
-}
-
-pub(crate) fn store_err(e: bioai_store::sqlx::Error) -> KnowHowError {
-    KnowHowError::Store(bioai_store::StoreError::from(e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bioai_store::Citation;
 
     #[test]
     fn tokenize_keeps_domain_tokens() {
@@ -382,6 +259,13 @@ mod tests {
                 id: Uuid::new_v4(),
                 content: content.to_string(),
                 distance,
+                source: "bioai-knowhow://test#0".to_string(),
+                citation: Some(Citation {
+                    title: "T".to_string(),
+                    licence: "CC-BY-4.0".to_string(),
+                    attribution: String::new(),
+                    url: Some("https://example.org/t".to_string()),
+                }),
             },
             origin: Origin::KnowHow,
         }
@@ -403,5 +287,7 @@ mod tests {
         assert_eq!(out[0].text, "BsaI overhang clash");
         assert!(out[0].score > out[1].score);
         assert!(out[0].keyword_score > out[1].keyword_score);
+        assert_eq!(out[0].source_uri, "https://example.org/t");
+        assert_eq!(out[0].licence, "CC-BY-4.0");
     }
 }
