@@ -287,6 +287,10 @@ pub struct CallContext {
     pub run_id: Option<bioai_store::Uuid>,
     /// For an agent role's step: serves its `bioai:plugin/agent` requests.
     pub role: Option<crate::runtime::RoleHandle>,
+    /// The id of the call's `tool_calls` row; `None`: a fresh one. An agent
+    /// run derives it from the run, step and call number, so a call repeated
+    /// when a step re-runs after a restart is recorded and billed once.
+    pub call_id: Option<bioai_store::Uuid>,
 }
 
 /// The result of a tool call.
@@ -581,11 +585,12 @@ impl Registry {
             return run(ctx).await;
         };
         let ids = (ctx.user_id, ctx.project_id, ctx.run_id);
+        let call_id = ctx.call_id.unwrap_or_else(bioai_store::Uuid::now_v7);
         let started_at = bioai_store::Utc::now();
         let outcome = run(ctx).await;
         // Queued, not written: the recorder batches writes in the background.
         if let Err(e) = recorder
-            .record(call_record(&outcome, ids, started_at))
+            .record(call_record(&outcome, call_id, ids, started_at))
             .await
         {
             let record = match &e {
@@ -776,6 +781,7 @@ impl Registry {
 /// The record of a finished call: its `tool_calls` row and usage events.
 fn call_record(
     outcome: &ToolOutcome,
+    id: bioai_store::Uuid,
     (user_id, project_id, run_id): (
         Option<bioai_store::Uuid>,
         Option<bioai_store::Uuid>,
@@ -791,7 +797,7 @@ fn call_record(
     };
     let m = &outcome.meters;
     bioai_store::CallRecord {
-        id: bioai_store::Uuid::now_v7(),
+        id,
         run_id,
         user_id,
         project_id,

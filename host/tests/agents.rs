@@ -3,7 +3,10 @@
 //! configured: the built-in templates run offline to reports whose numbers
 //! are cross-checked against the bio tools' own (separately tested) outputs
 //! for the same arguments; the trace replays every step; quotes, the
-//! biosafety screen and free-form tasks without an LLM answer clearly.
+//! biosafety screen and free-form tasks without an LLM answer clearly. With
+//! the stand-in LLM server configured, LLM-driven runs plan, repair, retry,
+//! stop at their budget, are cancelled, and resume after a host restart
+//! without repeating (or re-billing) what they did before it.
 
 mod common;
 
@@ -529,6 +532,284 @@ fn an_llm_driven_run_through_mcp_plans_repairs_retries_and_reports() {
             && e["payload"]["error"].is_object()),
         "the failed call is not in the trace"
     );
+    drop(server);
+    drop(rt);
+}
+
+/// `bioai serve` with the stand-in LLM configured (OpenAI-compatible, streamed).
+fn serve_with_llm(data_dir: &Path, llm: &bioai_e2e::llm_standin::LlmStandIn) -> Server {
+    for role in ["planner", "retriever", "coder", "evaluator", "reporter"] {
+        need(&root().join(format!("target/plugins/{role}.wasm")));
+    }
+    Server::start_with_env(
+        &["--data-dir".into(), data_dir.into()],
+        &[
+            ("BIOAI_LLM_PROVIDER", "openai".to_string()),
+            ("BIOAI_LLM_BASE_URL", llm.openai_base()),
+            ("BIOAI_LLM_MODEL", "gpt-standin".to_string()),
+            ("BIOAI_LLM_API_KEY", "sk-test".to_string()),
+        ],
+    )
+}
+
+/// The plan of the LLM-driven runs: one good step, one that fails.
+fn llm_plan() -> bioai_e2e::llm_standin::Reply {
+    bioai_e2e::llm_standin::Reply::text(
+        &json!({
+            "goal": "GC content and peptide of a short sequence",
+            "search_queries": [],
+            "steps": [
+                {"id": "gc", "tool": "seq.gc_content", "args": {"sequence": "GGCCAT"}, "essential": true},
+                {"id": "peptide", "tool": "seq.translate",
+                 "args": {"sequence": "ATGXX!", "table": 1}, "essential": true}
+            ]
+        })
+        .to_string(),
+        1_000,
+        120,
+    )
+}
+
+/// The coder's repair of the failed step, by tool calling.
+fn llm_repair() -> bioai_e2e::llm_standin::Reply {
+    bioai_e2e::llm_standin::Reply::tool_calls(
+        "",
+        &[(
+            "call_1",
+            "seq.translate",
+            r#"{"sequence": "ATGGCCTAA", "table": 1}"#,
+        )],
+        300,
+        20,
+    )
+}
+
+/// Opens the server's embedded database (the tests read what it stored).
+fn open_store(rt: &tokio::runtime::Runtime, data_dir: &Path) -> bioai::store::Store {
+    let url = format!("sqlite://{}", data_dir.join("bioai.db").display());
+    let store = rt
+        .block_on(bioai::store::Store::open(&url))
+        .expect("open the server's database");
+    rt.block_on(store.migrate()).expect("migrate");
+    store
+}
+
+#[test]
+fn an_llm_driven_run_through_mcp_stops_at_its_budget_and_is_cancelled() {
+    use bioai_e2e::agent_runs::LLM_RUN_TASK;
+    use bioai_e2e::llm_standin::LlmStandIn;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let llm = rt.block_on(LlmStandIn::start());
+    let dir = tempfile::tempdir().unwrap();
+    // Tokens priced so that the plan alone (1000 in, 120 out) costs 15 fen.
+    let store = open_store(&rt, dir.path());
+    rt.block_on(store.upsert_pricing_plan(&bioai::store::PricingPlan {
+        id: bioai::store::Uuid::new_v4(),
+        name: "default".into(),
+        input_fen_per_mtok: 10_000,
+        output_fen_per_mtok: 40_000,
+        outcome_prices: json!({}),
+        active: true,
+    }))
+    .expect("pricing plan");
+    rt.block_on(store.close());
+
+    llm.push(llm_plan());
+    // The second run's plan takes a minute: the client gives up first.
+    llm.push(llm_plan().delay(std::time::Duration::from_secs(60)));
+    let server = serve_with_llm(dir.path(), &llm);
+    let r = calls(
+        &server.url,
+        &json!([
+            {"name": "bio_agent.run_task", "arguments": {"task": LLM_RUN_TASK, "budget_fen": 5}},
+            {"name": "bio_agent.stream_trace", "arguments": {"run_id": "$run_id:0"}},
+            {"name": "bio_agent.run_task", "cancel_after_s": 2.0,
+             "arguments": {"task": LLM_RUN_TASK}},
+            {"name": "bio_agent.stream_trace", "arguments": {"run_id": "$run_id:2", "follow": true}},
+        ]),
+    );
+
+    // The plan's tokens spent the budget: no role ran after the planner.
+    assert_eq!(r[0]["is_error"], true, "{}", r[0]);
+    let s = &r[0]["structured"];
+    assert_eq!(s["status"], "failed", "{s}");
+    assert!(
+        s["error"].as_str().unwrap().contains("budget is exhausted"),
+        "{s}"
+    );
+    assert!(s["cost_fen"].as_i64().unwrap() >= 15, "{s}");
+    let events = r[1]["structured"]["events"].as_array().unwrap();
+    let llm_calls: Vec<&Value> = events.iter().filter(|e| e["kind"] == "llm").collect();
+    assert_eq!(llm_calls.len(), 1, "{llm_calls:?}");
+    assert_eq!(llm_calls[0]["payload"]["cost_fen"], 15);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "budget" && e["payload"]["kind"] == "cost"),
+        "no budget event: {events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["kind"] == "step" && e["role"] == "coder"),
+        "a role ran past the budget"
+    );
+
+    // The abandoned run was cancelled while the model was still answering.
+    assert_eq!(r[2]["cancelled"], true, "{}", r[2]);
+    let trace = &r[3]["structured"];
+    assert_eq!(trace["status"], "cancelled", "{}", r[3]);
+    let last = trace["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["payload"]["status"], "cancelled");
+    assert_eq!(llm.pending(), 0);
+    assert_eq!(
+        llm.requests().len(),
+        2,
+        "the plan was asked for once per run"
+    );
+    drop(server);
+    drop(rt);
+}
+
+#[test]
+fn an_llm_driven_run_resumes_after_a_host_restart_without_repeating_its_calls() {
+    use bioai_e2e::agent_runs::LLM_RUN_TASK;
+    use bioai_e2e::llm_standin::{LlmStandIn, Reply};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let llm = rt.block_on(LlmStandIn::start());
+    // The plan; the coder's request for a repair, which the host is killed
+    // while waiting for; after the restart: the repair, the evaluator's
+    // acceptance and the reporter's summary.
+    llm.push(llm_plan());
+    llm.push(llm_repair().delay(std::time::Duration::from_secs(120)));
+    llm.push(llm_repair());
+    llm.push(Reply::text(
+        r#"{"verdict": "accept", "reason": "both results answer the task"}"#,
+        500,
+        20,
+    ));
+    llm.push(Reply::text(
+        "GGCCAT is two-thirds GC; ATGGCCTAA encodes MA.",
+        800,
+        40,
+    ));
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve_with_llm(dir.path(), &llm);
+    let url = server.url.clone();
+    let runner = std::thread::spawn(move || {
+        let calls = json!([{"name": "bio_agent.run_task", "arguments": {"task": LLM_RUN_TASK}}]);
+        drop(client_output(&url, &calls));
+    });
+    // Wait until the coder has run the plan (both calls journaled) and asks
+    // the model for a repair; then kill the host without warning.
+    let started = std::time::Instant::now();
+    while llm.requests().len() < 2 {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the coder never asked for a repair"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Long enough for the call recorder's batch (50 ms) to be written.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let _ = runner.join();
+
+    let store = open_store(&rt, dir.path());
+    let (tenant, run_id) = rt
+        .block_on(store.unfinished_runs())
+        .expect("unfinished runs")
+        .first()
+        .copied()
+        .expect("the run is unfinished");
+    let journal = rt
+        .block_on(store.step_journal(tenant, run_id, 3))
+        .expect("journal");
+    assert_eq!(
+        journal.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["tool", "tool"],
+        "the coder's two plan calls are journaled"
+    );
+    let cost_before = rt
+        .block_on(store.run(tenant, run_id))
+        .unwrap()
+        .unwrap()
+        .cost_fen;
+    rt.block_on(store.close());
+
+    let server = serve_with_llm(dir.path(), &llm);
+    let r = calls(
+        &server.url,
+        &json!([{"name": "bio_agent.stream_trace",
+                 "arguments": {"run_id": run_id.to_string(), "follow": true}}]),
+    );
+    let trace = &r[0]["structured"];
+    assert_eq!(trace["status"], "succeeded", "{}", r[0]);
+    assert_eq!(llm.pending(), 0, "every scripted answer was used");
+    let asked: Vec<String> = llm
+        .requests()
+        .iter()
+        .map(|q| q.body["messages"][0]["content"].to_string())
+        .collect();
+    assert_eq!(
+        asked.len(),
+        5,
+        "the plan was not asked for again: {asked:?}"
+    );
+
+    let events = trace["events"].as_array().unwrap();
+    let resumed = events
+        .iter()
+        .position(|e| e["kind"] == "resumed")
+        .unwrap_or_else(|| panic!("no resumed event: {events:?}"));
+    let coder_again = events[resumed + 1..]
+        .iter()
+        .find(|e| e["kind"] == "step")
+        .expect("a step after the restart");
+    assert_eq!(coder_again["role"], "coder");
+    assert_eq!(coder_again["payload"]["replaying"], 2);
+    // Each plan call is in the trace once: the re-run replayed them.
+    let gc = events
+        .iter()
+        .filter(|e| e["kind"] == "tool_call" && e["payload"]["tool"] == "seq.gc_content")
+        .count();
+    assert_eq!(gc, 1, "seq.gc_content traced {gc} times");
+    let translate = events
+        .iter()
+        .filter(|e| e["kind"] == "tool_call" && e["payload"]["tool"] == "seq.translate")
+        .count();
+    assert_eq!(translate, 2, "the failed call and its repair");
+
+    // Executed and billed once: one tool_calls row per call, and the run's
+    // cost grew only by what ran after the restart.
+    let store = open_store(&rt, dir.path());
+    let rows = rt
+        .block_on(store.tool_calls(tenant, 1_000))
+        .expect("tool calls");
+    let gc_rows = rows
+        .iter()
+        .filter(|c| c.run_id == Some(run_id) && c.tool.ends_with("gc_content"))
+        .count();
+    assert_eq!(gc_rows, 1, "seq.gc_content ran more than once");
+    let run = rt.block_on(store.run(tenant, run_id)).unwrap().unwrap();
+    assert!(
+        run.cost_fen >= cost_before,
+        "{} < {cost_before}",
+        run.cost_fen
+    );
+    let usage = rt.block_on(store.usage_events(tenant)).expect("usage");
+    let billed: i64 = usage
+        .iter()
+        .filter(|u| u.run_id == Some(run_id) && u.kind == "input_tokens")
+        .map(|u| u.quantity)
+        .sum();
+    // The plan, the repair, the verdict and the summary: the request the
+    // killed host never got an answer to is not billed.
+    assert_eq!(billed, 1_000 + 300 + 500 + 800);
+    assert_eq!(run.input_tokens, billed);
+    rt.block_on(store.close());
     drop(server);
     drop(rt);
 }

@@ -53,6 +53,9 @@ pub struct Answer {
     /// Drop the connection after this many SSE events (streamed) or half
     /// the body (not streamed).
     pub drop_after: Option<usize>,
+    /// Wait this long before the body (the status and headers go at once),
+    /// like a slow model; a test can stop the host meanwhile.
+    pub delay: Option<Duration>,
 }
 
 impl Reply {
@@ -81,7 +84,7 @@ impl Reply {
                 .collect(),
             input_tokens,
             output_tokens,
-            drop_after: None,
+            ..Answer::default()
         })
     }
 
@@ -104,6 +107,17 @@ impl Reply {
                 message,
                 retry_after: Some(value.to_string()),
             },
+            other => other,
+        }
+    }
+
+    /// The same answer, its body sent only after `delay`.
+    pub fn delay(self, delay: Duration) -> Reply {
+        match self {
+            Reply::Answer(a) => Reply::Answer(Answer {
+                delay: Some(delay),
+                ..a
+            }),
             other => other,
         }
     }
@@ -266,7 +280,7 @@ fn handle(api: Api, path: &str, s: Shared, headers: HeaderMap, body: Bytes) -> R
                     }
                     Api::Anthropic => anthropic_frames(&a, &model),
                 };
-                respond("text/event-stream", frames, a.drop_after)
+                respond("text/event-stream", frames, a.drop_after, a.delay)
             } else {
                 let v = match api {
                     Api::OpenAi => openai_message(&a, &model),
@@ -274,10 +288,15 @@ fn handle(api: Api, path: &str, s: Shared, headers: HeaderMap, body: Bytes) -> R
                 };
                 let text = v.to_string();
                 match a.drop_after {
-                    None => respond("application/json", vec![text], None),
+                    None => respond("application/json", vec![text], None, a.delay),
                     Some(_) => {
                         let half = text.len() / 2;
-                        respond("application/json", vec![text[..half].to_string()], Some(1))
+                        respond(
+                            "application/json",
+                            vec![text[..half].to_string()],
+                            Some(1),
+                            a.delay,
+                        )
                     }
                 }
             }
@@ -285,9 +304,14 @@ fn handle(api: Api, path: &str, s: Shared, headers: HeaderMap, body: Bytes) -> R
     }
 }
 
-/// A response whose body is `frames`, sent one by one; with `drop_after`,
-/// the connection is cut after that many frames.
-fn respond(content_type: &str, frames: Vec<String>, drop_after: Option<usize>) -> Response {
+/// A response whose body is `frames`, sent one by one (the first after
+/// `delay`); with `drop_after`, the connection is cut after that many frames.
+fn respond(
+    content_type: &str,
+    frames: Vec<String>,
+    drop_after: Option<usize>,
+    delay: Option<Duration>,
+) -> Response {
     let mut items: Vec<Result<Bytes, std::io::Error>> = frames
         .into_iter()
         .take(drop_after.unwrap_or(usize::MAX))
@@ -298,10 +322,14 @@ fn respond(content_type: &str, frames: Vec<String>, drop_after: Option<usize>) -
     }
     // A pause before each frame lets the server flush what came before (and
     // the client see the stream arrive in pieces).
-    let stream = futures_util::stream::iter(items).then(|item| async move {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        item
-    });
+    let first = delay.unwrap_or_default();
+    let stream = futures_util::stream::iter(items.into_iter().enumerate()).then(
+        move |(i, item)| async move {
+            let pause = Duration::from_millis(5) + if i == 0 { first } else { Duration::ZERO };
+            tokio::time::sleep(pause).await;
+            item
+        },
+    );
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)

@@ -13,6 +13,7 @@
 pub mod biosafety;
 pub mod cost;
 pub mod graph;
+mod journal;
 pub mod knowhow;
 pub mod llm;
 mod quote;

@@ -6,10 +6,13 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use bioai_policy::{AgentGrant, WorkspaceAccess};
-use bioai_store::{UsageEvent, Utc, Uuid};
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use bioai_store::{JournalEntry, NewRunEvent, RunCharge, UsageEvent, Utc, Uuid};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::journal::{self, Next, StepJournal};
 use super::llm::{self, ChatMessage, ChatRequest, Llm};
 use super::swarm::{RunKey, Swarm, event};
 use crate::registry::CallContext;
@@ -37,9 +40,14 @@ pub(super) struct StepHost {
     workspace: PathBuf,
     cancel: CancellationToken,
     llm: Option<Llm>,
+    /// The step's journal: what a re-run of this step replays.
+    journal: Arc<StepJournal>,
+    /// The run's cost so far, fen, as of the last charge.
+    spent: Arc<AtomicI64>,
 }
 
 impl StepHost {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         swarm: Arc<Swarm>,
         key: RunKey,
@@ -48,6 +56,8 @@ impl StepHost {
         workspace: PathBuf,
         cancel: CancellationToken,
         llm: Option<Llm>,
+        journal: StepJournal,
+        spent_fen: i64,
     ) -> Self {
         StepHost {
             swarm,
@@ -57,6 +67,68 @@ impl StepHost {
             workspace,
             cancel,
             llm,
+            journal: Arc::new(journal),
+            spent: Arc::new(AtomicI64::new(spent_fen)),
+        }
+    }
+
+    /// Charges the role's own fuel for this step, once: a re-run of a step
+    /// whose charge was journaled before the host stopped is not charged
+    /// again.
+    pub(super) async fn charge_role(&self, cost_fen: i64) -> Result<(), bioai_store::StoreError> {
+        let (seq, next) = self.journal.next("role", "role");
+        if next != Next::Live {
+            return Ok(());
+        }
+        let entry = JournalEntry {
+            seq,
+            kind: "role".into(),
+            request_hash: "role".into(),
+            response: None,
+        };
+        let charge = RunCharge {
+            cost_fen,
+            ..RunCharge::default()
+        };
+        self.journal_call(entry, charge, &[], Vec::new()).await
+    }
+
+    /// Journals a call with its charge, usage events and trace events in
+    /// one transaction, then publishes the events to live followers.
+    async fn journal_call(
+        &self,
+        entry: JournalEntry,
+        charge: RunCharge,
+        usage: &[UsageEvent],
+        events: Vec<NewRunEvent>,
+    ) -> Result<(), bioai_store::StoreError> {
+        let done = self
+            .swarm
+            .store
+            .journal_call(
+                self.key.tenant,
+                self.key.id,
+                self.journal.step,
+                &entry,
+                charge,
+                usage,
+                &events,
+            )
+            .await?;
+        self.spent.store(done.cost_fen, Ordering::Relaxed);
+        self.swarm.publish(&self.key, &done.seqs, events);
+        Ok(())
+    }
+
+    /// Refuses a new LLM call once the run has spent its budget.
+    fn check_budget(&self) -> Result<(), String> {
+        let spent = self.spent.load(Ordering::Relaxed);
+        match self.key.budget_fen {
+            Some(budget) if spent >= budget => Err(format!(
+                "the cost budget is exhausted: the run has cost {spent} fen of its {budget} fen \
+                 budget, so no more LLM calls are made"
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -73,6 +145,15 @@ impl StepHost {
             .await;
     }
 
+    /// Traces what the role reports or does without a journaled call (notes,
+    /// searches, files), unless the step is replaying: the previous run of
+    /// the step traced those already.
+    async fn trace_unless_replaying(&self, kind: &str, payload: Value) {
+        if !self.journal.replaying() {
+            self.trace_event(kind, payload).await;
+        }
+    }
+
     async fn complete_inner(&self, request: CompletionRequest) -> Result<Completion, String> {
         if !self.grant.llm {
             return Err(self.denied("use the LLM", "llm = true"));
@@ -86,6 +167,15 @@ impl StepHost {
             );
         };
         let request = chat_request(request);
+        let hash = journal::request_hash(
+            "llm",
+            &[&serde_json::to_string(&request).unwrap_or_default()],
+        );
+        let (seq, next) = self.journal.next("llm", &hash);
+        if let Next::Replay(Some(response)) = &next {
+            return replayed_completion(response);
+        }
+        self.check_budget()?;
         let answer = tokio::select! {
             r = llm.complete(&request, None) => r,
             () = self.cancel.cancelled() => return Err("the run was cancelled".into()),
@@ -98,79 +188,85 @@ impl StepHost {
                 matches!(e, llm::LlmError::Interrupted { .. }),
             ),
         };
-        if let Some(usage) = usage {
-            self.bill_tokens(usage, &model, interrupted).await;
+        let response = match &answer {
+            Ok(c) => json!({ "ok": c }),
+            Err(e) => json!({ "error": e.to_string() }),
+        };
+        if next == Next::Live {
+            let mut events = Vec::new();
+            let (charge, billed) = match usage {
+                Some(u) => {
+                    let (charge, billed, traced) = self.token_charge(seq, u, &model, interrupted);
+                    events.push(traced);
+                    (charge, billed)
+                }
+                None => (RunCharge::default(), Vec::new()),
+            };
+            if let Err(e) = &answer {
+                events.push(event(
+                    "error",
+                    Some(&self.role),
+                    json!({"message": e.to_string(), "source": "llm"}),
+                ));
+            }
+            let entry = JournalEntry {
+                seq,
+                kind: "llm".into(),
+                request_hash: hash,
+                response: journal::keep(response),
+            };
+            if let Err(e) = self.journal_call(entry, charge, &billed, events).await {
+                tracing::error!(run = %self.key.id, "LLM call not journaled or billed: {e}");
+            }
         }
         match answer {
-            Ok(c) => Ok(Completion {
-                text: c.text,
-                tool_calls: c
-                    .tool_calls
-                    .into_iter()
-                    .map(|t| ToolCall {
-                        id: t.id,
-                        name: t.name,
-                        arguments: t.arguments,
-                    })
-                    .collect(),
-                stop_reason: c.stop_reason,
-                model: c.model,
-                usage: Usage {
-                    input_tokens: c.usage.input_tokens,
-                    output_tokens: c.usage.output_tokens,
-                },
-            }),
-            Err(e) => {
-                self.trace_event("error", json!({"message": e.to_string(), "source": "llm"}))
-                    .await;
-                Err(e.to_string())
-            }
+            Ok(c) => Ok(to_completion(c)),
+            Err(e) => Err(e.to_string()),
         }
     }
 
-    /// Records token usage as usage events, adds it to the run's totals and
-    /// cost, and traces it.
-    async fn bill_tokens(&self, usage: llm::TokenUsage, model: &str, interrupted: bool) {
-        let rates = self.swarm.rates;
-        let cost = rates.tokens(usage.input_tokens, usage.output_tokens);
+    /// The charge, usage events (ids derived from the run, step and call,
+    /// so they are stored once) and trace event of an LLM call's tokens.
+    fn token_charge(
+        &self,
+        seq: i32,
+        usage: llm::TokenUsage,
+        model: &str,
+        interrupted: bool,
+    ) -> (RunCharge, Vec<UsageEvent>, NewRunEvent) {
+        let cost = self
+            .swarm
+            .rates
+            .tokens(usage.input_tokens, usage.output_tokens);
         let now = Utc::now();
-        let events: Vec<UsageEvent> = [
+        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let call = journal::call_id(self.key.id, self.journal.step, Some(seq));
+        let billed: Vec<UsageEvent> = [
             ("input_tokens", usage.input_tokens),
             ("output_tokens", usage.output_tokens),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .map(|(kind, n)| UsageEvent {
-            id: Uuid::now_v7(),
+            id: Uuid::new_v5(&call, kind.as_bytes()),
             user_id: Some(self.key.tenant),
             project_id: self.key.project,
             tool_call_id: None,
             run_id: Some(self.key.id),
             kind: kind.to_string(),
-            quantity: i64::try_from(n).unwrap_or(i64::MAX),
+            quantity: to_i64(n),
             role: Some(self.role.clone()),
             occurred_at: now,
         })
         .collect();
-        let store = &self.swarm.store;
-        if let Err(e) = store.insert_usage_events(&events).await {
-            tracing::error!(run = %self.key.id, "LLM usage events not stored: {e}");
-        }
-        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        if let Err(e) = store
-            .add_run_usage(
-                self.key.tenant,
-                self.key.id,
-                to_i64(usage.input_tokens),
-                to_i64(usage.output_tokens),
-                cost,
-            )
-            .await
-        {
-            tracing::error!(run = %self.key.id, "LLM usage not added to the run: {e}");
-        }
-        self.trace_event(
+        let charge = RunCharge {
+            input_tokens: to_i64(usage.input_tokens),
+            output_tokens: to_i64(usage.output_tokens),
+            cost_fen: cost,
+        };
+        let traced = event(
             "llm",
+            Some(&self.role),
             json!({
                 "model": model,
                 "input_tokens": usage.input_tokens,
@@ -184,8 +280,8 @@ impl StepHost {
                     None
                 },
             }),
-        )
-        .await;
+        );
+        (charge, billed, traced)
     }
 
     async fn call_tool_inner(&self, name: String, arguments: String) -> Result<String, ToolError> {
@@ -195,7 +291,7 @@ impl StepHost {
                  in `[agent] tools`",
                 self.role, self.role
             );
-            self.trace_event(
+            self.trace_unless_replaying(
                 "tool_call",
                 json!({"tool": name, "error": {"message": message, "class": "denied"}}),
             )
@@ -214,6 +310,11 @@ impl StepHost {
                 });
             }
         };
+        let hash = journal::request_hash("tool", &[&name, &args.to_string()]);
+        let (seq, next) = self.journal.next("tool", &hash);
+        if let Next::Replay(Some(response)) = &next {
+            return replayed_tool(response);
+        }
         let registry = self.swarm.catalog.registry();
         let ctx = CallContext {
             workspace: Some(self.workspace.clone()),
@@ -221,13 +322,14 @@ impl StepHost {
             user_id: Some(self.key.tenant),
             project_id: self.key.project,
             run_id: Some(self.key.id),
+            call_id: Some(journal::call_id(self.key.id, self.journal.step, Some(seq))),
             ..CallContext::default()
         };
         let outcome = match registry.call(&name, &args, ctx).await {
             Ok(o) => o,
             Err(unknown) => {
                 let message = unknown.to_string();
-                self.trace_event(
+                self.trace_unless_replaying(
                     "tool_call",
                     json!({"tool": name, "args": traced(&args),
                            "error": {"message": message, "class": "unknown_tool"}}),
@@ -240,41 +342,45 @@ impl StepHost {
             }
         };
         let cost = self.swarm.rates.fuel(outcome.meters.fuel);
-        if cost > 0
-            && let Err(e) = self
-                .swarm
-                .store
-                .add_run_usage(self.key.tenant, self.key.id, 0, 0, cost)
-                .await
-        {
-            tracing::error!(run = %self.key.id, "tool cost not added to the run: {e}");
-        }
         let meters = serde_json::to_value(outcome.meters).unwrap_or(Value::Null);
-        match outcome.result {
-            Ok(result) => {
-                self.trace_event(
-                    "tool_call",
-                    json!({"tool": name, "args": traced(&args), "result": traced(&result),
-                           "meters": meters, "cost_fen": cost}),
-                )
-                .await;
-                Ok(result.to_string())
-            }
+        let (answer, payload, response) = match outcome.result {
+            Ok(result) => (
+                Ok(result.to_string()),
+                json!({"tool": name, "args": traced(&args), "result": traced(&result),
+                       "meters": meters, "cost_fen": cost}),
+                json!({ "ok": result }),
+            ),
             Err(failure) => {
                 let error = ToolError {
                     message: failure.to_string(),
                     class: failure.class().to_string(),
                 };
-                self.trace_event(
-                    "tool_call",
-                    json!({"tool": name, "args": traced(&args),
-                           "error": {"message": error.message, "class": error.class},
-                           "meters": meters, "cost_fen": cost}),
-                )
-                .await;
-                Err(error)
+                let payload = json!({"tool": name, "args": traced(&args),
+                       "error": {"message": error.message, "class": error.class},
+                       "meters": meters, "cost_fen": cost});
+                let response = json!({"error": {"message": error.message, "class": error.class}});
+                (Err(error), payload, response)
+            }
+        };
+        // A call replayed without its (too large) answer was charged and
+        // traced by the step's previous run.
+        if next == Next::Live {
+            let entry = JournalEntry {
+                seq,
+                kind: "tool".into(),
+                request_hash: hash,
+                response: journal::keep(response),
+            };
+            let charge = RunCharge {
+                cost_fen: cost,
+                ..RunCharge::default()
+            };
+            let traced = event("tool_call", Some(&self.role), payload);
+            if let Err(e) = self.journal_call(entry, charge, &[], vec![traced]).await {
+                tracing::error!(run = %self.key.id, "tool call not journaled or charged: {e}");
             }
         }
+        answer
     }
 
     async fn search_inner(&self, query: String, limit: u32) -> Result<Vec<Passage>, String> {
@@ -293,7 +399,7 @@ impl StepHost {
             .search(&self.swarm.store, Some(self.key.tenant), &query, limit)
             .await
             .map_err(|e| e.to_string())?;
-        self.trace_event(
+        self.trace_unless_replaying(
             "search",
             json!({
                 "query": query,
@@ -373,7 +479,7 @@ impl StepHost {
         tokio::fs::write(&full, &data)
             .await
             .map_err(|e| format!("cannot write `{path}`: {e}"))?;
-        self.trace_event("file", json!({"path": path, "bytes": data.len()}))
+        self.trace_unless_replaying("file", json!({"path": path, "bytes": data.len()}))
             .await;
         Ok(())
     }
@@ -445,7 +551,7 @@ impl RoleHost for StepHost {
             } else {
                 serde_json::from_str(&detail).unwrap_or(Value::String(detail))
             };
-            this.trace_event(
+            this.trace_unless_replaying(
                 &kind,
                 json!({"summary": summary, "detail": traced(&detail)}),
             )
@@ -464,7 +570,55 @@ impl StepHost {
             workspace: self.workspace.clone(),
             cancel: self.cancel.clone(),
             llm: self.llm.clone(),
+            journal: self.journal.clone(),
+            spent: self.spent.clone(),
         })
+    }
+}
+
+/// The answer of a journaled tool call.
+fn replayed_tool(response: &Value) -> Result<String, ToolError> {
+    if let Some(result) = response.get("ok") {
+        return Ok(result.to_string());
+    }
+    let error = &response["error"];
+    Err(ToolError {
+        message: error["message"].as_str().unwrap_or_default().to_string(),
+        class: error["class"].as_str().unwrap_or("failed").to_string(),
+    })
+}
+
+/// The answer of a journaled LLM call.
+fn replayed_completion(response: &Value) -> Result<Completion, String> {
+    if let Some(ok) = response.get("ok") {
+        let c: llm::Completion = serde_json::from_value(ok.clone())
+            .map_err(|e| format!("the journaled LLM answer is unreadable: {e}"))?;
+        return Ok(to_completion(c));
+    }
+    Err(response["error"]
+        .as_str()
+        .unwrap_or("the LLM call failed")
+        .to_string())
+}
+
+fn to_completion(c: llm::Completion) -> Completion {
+    Completion {
+        text: c.text,
+        tool_calls: c
+            .tool_calls
+            .into_iter()
+            .map(|t| ToolCall {
+                id: t.id,
+                name: t.name,
+                arguments: t.arguments,
+            })
+            .collect(),
+        stop_reason: c.stop_reason,
+        model: c.model,
+        usage: Usage {
+            input_tokens: c.usage.input_tokens,
+            output_tokens: c.usage.output_tokens,
+        },
     }
 }
 

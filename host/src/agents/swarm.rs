@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::biosafety;
 use super::cost::Rates;
 use super::graph::Graph;
+use super::journal::{self, StepJournal};
 use super::knowhow::KnowHow;
 use super::llm::Llm;
 use super::state::{Persisted, RunState, StepResult};
@@ -422,6 +423,16 @@ impl Swarm {
         }
     }
 
+    /// Sends events the store has numbered `seqs` to the run's live followers.
+    pub(super) fn publish(&self, key: &RunKey, seqs: &[i64], events: Vec<NewRunEvent>) {
+        let Some(live) = self.live.lock().get(&key.id).cloned() else {
+            return;
+        };
+        for (seq, e) in seqs.iter().zip(events) {
+            let _ = live.events.send(stored(key.id, *seq, e));
+        }
+    }
+
     async fn emit(&self, key: &RunKey, kind: &str, role: Option<&str>, payload: Value) {
         self.emit_event(key, event(kind, role, payload)).await;
     }
@@ -575,13 +586,16 @@ impl Swarm {
                 return Ok(End::Failed(format!("role `{}` vanished", node.name)));
             };
 
-            self.emit(
-                key,
-                "step",
-                Some(&node.name),
-                json!({"step": run.steps + 1, "attempt": persisted.run.attempt}),
-            )
-            .await;
+            // A step the host stopped in the middle of left a journal: its
+            // re-run replays it (see `journal`).
+            let step_no = i32::try_from(run.steps + 1).unwrap_or(i32::MAX);
+            let journal = self.store.step_journal(key.tenant, key.id, step_no).await?;
+            let mut payload = json!({"step": step_no, "attempt": persisted.run.attempt});
+            if !journal.is_empty() {
+                // How many of the step's calls it replays rather than makes.
+                payload["replaying"] = json!(journal.len());
+            }
+            self.emit(key, "step", Some(&node.name), payload).await;
             let step_cancel = live.cancel.child_token();
             let host = Arc::new(StepHost::new(
                 self.clone(),
@@ -591,6 +605,8 @@ impl Swarm {
                 workspace.clone(),
                 step_cancel.clone(),
                 self.llm.clone().or_else(|| client_llm.clone()),
+                StepJournal::new(step_no, journal),
+                run.cost_fen,
             ));
             let ctx = CallContext {
                 workspace: Some(workspace.clone()),
@@ -599,6 +615,7 @@ impl Swarm {
                 project_id: key.project,
                 run_id: Some(key.id),
                 role: Some(host.clone()),
+                call_id: Some(journal::call_id(key.id, step_no, None)),
                 ..CallContext::default()
             };
             let args = json!({"state": persisted.run});
@@ -620,12 +637,8 @@ impl Swarm {
                     return Ok(End::Failed(message));
                 }
             };
-            let fuel_cost = self.rates.fuel(outcome.meters.fuel);
-            if fuel_cost > 0 {
-                self.store
-                    .add_run_usage(key.tenant, key.id, 0, 0, fuel_cost)
-                    .await?;
-            }
+            host.charge_role(self.rates.fuel(outcome.meters.fuel))
+                .await?;
             let meters = serde_json::to_value(outcome.meters).unwrap_or(Value::Null);
             let result = match outcome.result {
                 Ok(v) => v,
