@@ -813,3 +813,80 @@ fn an_llm_driven_run_resumes_after_a_host_restart_without_repeating_its_calls() 
     drop(server);
     drop(rt);
 }
+
+#[test]
+fn run_task_as_an_mcp_task_with_the_official_tasks_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path());
+    let node = need(&root().join("tests/mcp/node_modules/.bin/node"));
+    let given = json!({
+        "inputs": {"sequence": dna(7, 600)},
+        "longInputs": {"fasta": many_records(200, 20_000)},
+    });
+    let mut child = Command::new(node)
+        .arg(root().join("tests/mcp/tasks_client.mjs"))
+        .args(["--url", &server.url])
+        .current_dir(root().join("tests/mcp"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the Tasks client");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(given.to_string().as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait for the Tasks client");
+    let _ = writer.join();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the Tasks client failed: {}\nstdout: {stdout}\nstderr: {stderr}",
+        out.status
+    );
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    assert!(
+        r["extensions"]["io.modelcontextprotocol/tasks"].is_object(),
+        "the tasks extension is not advertised: {r}"
+    );
+    // A task, seen working, then completed with the run's report.
+    assert_eq!(r["kind"], "task", "{r}");
+    assert!(r["taskId"].as_str().is_some_and(|t| !t.is_empty()), "{r}");
+    assert_eq!(r["outcome"], "completed", "{r}");
+    assert_eq!(r["lastStatus"], "completed", "{r}");
+    assert_eq!(r["isError"], false, "{r}");
+    let s = &r["structured"];
+    assert_eq!(s["status"], "succeeded", "{s}");
+    assert!(
+        !findings_of(&s["report"], "crispr.design_guides").is_empty(),
+        "no guides in the report: {s}"
+    );
+    // Cancelling the task cancels the run.
+    assert_eq!(r["longKind"], "task", "{r}");
+    assert_eq!(r["longOutcome"], "cancelled", "{r}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = open_store(&rt, dir.path());
+    let tenant = rt.block_on(store.local_user()).unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let runs = rt.block_on(store.runs(tenant, 10)).unwrap();
+        let qc = runs
+            .iter()
+            .find(|run| run.task == "QC this FASTA")
+            .expect("the long run exists");
+        if qc.status.is_finished() {
+            assert_eq!(qc.status.as_str(), "cancelled", "{qc:?}");
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the cancelled task's run is still {}",
+            qc.status.as_str()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    rt.block_on(store.close());
+}
