@@ -261,25 +261,7 @@ fn uniprot_p69905() -> String {
 /// Ensembl `lookup/symbol/homo_sapiens/BRAF` JSON, as in Ensembl's REST
 /// course and endpoint documentation.
 fn ensembl_braf() -> String {
-    json!({
-        "source": "ensembl_havana",
-        "object_type": "Gene",
-        "logic_name": "ensembl_havana_gene_homo_sapiens",
-        "version": 14,
-        "species": "homo_sapiens",
-        "description": "B-Raf proto-oncogene, serine/threonine kinase [Source:HGNC Symbol;Acc:HGNC:1097]",
-        "display_name": "BRAF",
-        "assembly_name": "GRCh38",
-        "biotype": "protein_coding",
-        "end": 140924929,
-        "seq_region_name": "7",
-        "db_type": "core",
-        "strand": -1,
-        "id": "ENSG00000157764",
-        "start": 140719327,
-        "canonical_transcript": "ENST00000646891.2"
-    })
-    .to_string()
+    bioai_e2e::gene_standin::ensembl_braf().to_string()
 }
 
 /// Routes a request to the matching documented answer.

@@ -44,8 +44,8 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
 impl Settings {
     /// Defaults: the plugins `cargo xtask build` produced and the policies in
     /// `policies/` of the source tree (or of the working directory when the
-    /// binary runs outside it), data in `.bioai/`; `BIOAI_DATA_DIR` and
-    /// `BIOAI_BIND` override.
+    /// binary runs outside it), data in `.bioai/`; `BIOAI_PLUGIN_DIRS`,
+    /// `BIOAI_POLICY_DIRS`, `BIOAI_DATA_DIR` and `BIOAI_BIND` override.
     pub fn from_env() -> Self {
         let root = project_root();
         let data_dir = std::env::var_os("BIOAI_DATA_DIR")
@@ -62,8 +62,10 @@ impl Settings {
             Err(_) => default_bind,
         };
         Self {
-            plugin_dirs: vec![root.join("target").join("plugins")],
-            policy_dirs: vec![root.join("policies")],
+            plugin_dirs: dirs_from_env("BIOAI_PLUGIN_DIRS")
+                .unwrap_or_else(|| vec![root.join("target").join("plugins")]),
+            policy_dirs: dirs_from_env("BIOAI_POLICY_DIRS")
+                .unwrap_or_else(|| vec![root.join("policies")]),
             data_dir,
             bind,
             database_url: std::env::var("BIOAI_DATABASE_URL")
@@ -96,6 +98,18 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("cache").join("components"))
     }
+}
+
+/// Directories from the environment (separated like `PATH`), if the
+/// variable is set and not empty: they replace the default directories, so
+/// an operator can serve from `/etc/bioai/policies` without the source tree's.
+fn dirs_from_env(var: &str) -> Option<Vec<PathBuf>> {
+    let value = std::env::var_os(var).filter(|v| !v.is_empty())?;
+    Some(
+        std::env::split_paths(&value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+    )
 }
 
 /// A comma-separated list from the environment, if the variable is set.

@@ -890,3 +890,68 @@ fn run_task_as_an_mcp_task_with_the_official_tasks_client() {
     }
     rt.block_on(store.close());
 }
+
+#[test]
+fn gene_lookup_through_mcp_reports_what_the_database_tools_answer() {
+    use bioai_e2e::gene_standin::{policies, stand_in};
+    for p in ["ensembl", "ncbi"] {
+        need(&root().join(format!("target/plugins/{p}.wasm")));
+    }
+    // Ensembl and NCBI stand-ins, and the shipped policies with those two
+    // plugins pointed at them, replacing `policies/` (BIOAI_POLICY_DIRS).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let port = rt.block_on(stand_in());
+    let dir = tempfile::tempdir().unwrap();
+    let policy_dir = dir.path().join("policies");
+    std::fs::create_dir_all(&policy_dir).unwrap();
+    policies(&policy_dir, port);
+    let server = Server::start_with_env(
+        &["--data-dir".into(), dir.path().join("data").into()],
+        &[(
+            "BIOAI_POLICY_DIRS",
+            policy_dir.to_string_lossy().into_owned(),
+        )],
+    );
+    let r = calls(
+        &server.url,
+        &json!([{"name": "bio_agent.run_task", "arguments": {
+            "task": "Look up the gene BRAF", "inputs": {"symbol": "BRAF"}}}]),
+    );
+    let s = &r[0]["structured"];
+    assert_eq!(s["status"], "succeeded", "{}", r[0]);
+    let markdown = s["report"]["markdown"].as_str().unwrap();
+    for expected in ["ENSG00000157764", "140719327", "protein_coding", "673"] {
+        assert!(
+            markdown.contains(expected),
+            "the report lacks {expected}:\n{markdown}"
+        );
+    }
+    // Each finding equals the tool's own answer, called by the same client.
+    let findings: Vec<&Value> = s["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["tool"].is_string())
+        .collect();
+    assert!(findings.len() >= 2, "{findings:?}");
+    let direct = calls(
+        &server.url,
+        &Value::Array(
+            findings
+                .iter()
+                .map(|f| json!({"name": f["tool"], "arguments": f["args"]}))
+                .collect(),
+        ),
+    );
+    for (f, d) in findings.iter().zip(&direct) {
+        assert_eq!(d["is_error"], false, "{}: {d}", f["tool"]);
+        assert_eq!(
+            unwrap_value(&d["structured"]),
+            &f["result"],
+            "{}: the report differs from the tool",
+            f["tool"]
+        );
+    }
+    drop(server);
+    drop(rt);
+}

@@ -10,6 +10,7 @@ use bioai::registry::Registry;
 use bioai::runtime::{Runtime, RuntimeConfig};
 
 pub mod agent_runs;
+pub mod gene_standin;
 pub mod llm_standin;
 
 /// The workspace root.
