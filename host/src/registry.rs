@@ -779,7 +779,7 @@ impl Registry {
 }
 
 /// The record of a finished call: its `tool_calls` row and usage events.
-fn call_record(
+pub(crate) fn call_record(
     outcome: &ToolOutcome,
     id: bioai_store::Uuid,
     (user_id, project_id, run_id): (

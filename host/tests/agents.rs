@@ -711,8 +711,8 @@ fn an_llm_driven_run_resumes_after_a_host_restart_without_repeating_its_calls() 
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    // Long enough for the call recorder's batch (50 ms) to be written.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // At once: a run's calls are recorded with their journal entries, not
+    // left in the call recorder's batch.
     let _ = server.child.kill();
     let _ = server.child.wait();
     let _ = runner.join();

@@ -75,7 +75,11 @@ impl StepHost {
     /// Charges the role's own fuel for this step, once: a re-run of a step
     /// whose charge was journaled before the host stopped is not charged
     /// again.
-    pub(super) async fn charge_role(&self, cost_fen: i64) -> Result<(), bioai_store::StoreError> {
+    pub(super) async fn charge_role(
+        &self,
+        cost_fen: i64,
+        record: bioai_store::CallRecord,
+    ) -> Result<(), bioai_store::StoreError> {
         let (seq, next) = self.journal.next("role", "role");
         if next != Next::Live {
             return Ok(());
@@ -90,7 +94,8 @@ impl StepHost {
             cost_fen,
             ..RunCharge::default()
         };
-        self.journal_call(entry, charge, &[], Vec::new()).await
+        self.journal_call(entry, charge, &[record], &[], Vec::new())
+            .await
     }
 
     /// Journals a call with its charge, usage events and trace events in
@@ -99,6 +104,7 @@ impl StepHost {
         &self,
         entry: JournalEntry,
         charge: RunCharge,
+        calls: &[bioai_store::CallRecord],
         usage: &[UsageEvent],
         events: Vec<NewRunEvent>,
     ) -> Result<(), bioai_store::StoreError> {
@@ -111,6 +117,7 @@ impl StepHost {
                 self.journal.step,
                 &entry,
                 charge,
+                calls,
                 usage,
                 &events,
             )
@@ -215,7 +222,7 @@ impl StepHost {
                 request_hash: hash,
                 response: journal::keep(response),
             };
-            if let Err(e) = self.journal_call(entry, charge, &billed, events).await {
+            if let Err(e) = self.journal_call(entry, charge, &[], &billed, events).await {
                 tracing::error!(run = %self.key.id, "LLM call not journaled or billed: {e}");
             }
         }
@@ -316,15 +323,17 @@ impl StepHost {
             return replayed_tool(response);
         }
         let registry = self.swarm.catalog.registry();
+        let call_id = journal::call_id(self.key.id, self.journal.step, Some(seq));
         let ctx = CallContext {
             workspace: Some(self.workspace.clone()),
             cancel: self.cancel.child_token(),
             user_id: Some(self.key.tenant),
             project_id: self.key.project,
             run_id: Some(self.key.id),
-            call_id: Some(journal::call_id(self.key.id, self.journal.step, Some(seq))),
+            call_id: Some(call_id),
             ..CallContext::default()
         };
+        let started_at = Utc::now();
         let outcome = match registry.call(&name, &args, ctx).await {
             Ok(o) => o,
             Err(unknown) => {
@@ -343,6 +352,14 @@ impl StepHost {
         };
         let cost = self.swarm.rates.fuel(outcome.meters.fuel);
         let meters = serde_json::to_value(outcome.meters).unwrap_or(Value::Null);
+        // Its billing record goes with the journal entry, so a host stopped
+        // before the recorder's batch is written loses nothing.
+        let record = crate::registry::call_record(
+            &outcome,
+            call_id,
+            (Some(self.key.tenant), self.key.project, Some(self.key.id)),
+            started_at,
+        );
         let (answer, payload, response) = match outcome.result {
             Ok(result) => (
                 Ok(result.to_string()),
@@ -376,7 +393,10 @@ impl StepHost {
                 ..RunCharge::default()
             };
             let traced = event("tool_call", Some(&self.role), payload);
-            if let Err(e) = self.journal_call(entry, charge, &[], vec![traced]).await {
+            if let Err(e) = self
+                .journal_call(entry, charge, &[record], &[], vec![traced])
+                .await
+            {
                 tracing::error!(run = %self.key.id, "tool call not journaled or charged: {e}");
             }
         }

@@ -621,6 +621,7 @@ impl Swarm {
             let args = json!({"state": persisted.run});
             let remaining = self.graph.run_timeout.saturating_sub(elapsed);
             let deadline = self.graph.step_timeout.min(remaining);
+            let step_started = Utc::now();
             let call = registry.call_role(&node.plugin, &args, ctx);
             let outcome = match tokio::time::timeout(deadline, call).await {
                 Ok(Some(o)) => o,
@@ -637,7 +638,13 @@ impl Swarm {
                     return Ok(End::Failed(message));
                 }
             };
-            host.charge_role(self.rates.fuel(outcome.meters.fuel))
+            let record = crate::registry::call_record(
+                &outcome,
+                journal::call_id(key.id, step_no, None),
+                (Some(key.tenant), key.project, Some(key.id)),
+                step_started,
+            );
+            host.charge_role(self.rates.fuel(outcome.meters.fuel), record)
                 .await?;
             let meters = serde_json::to_value(outcome.meters).unwrap_or(Value::Null);
             let result = match outcome.result {

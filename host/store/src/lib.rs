@@ -372,8 +372,10 @@ impl Store {
 
     /// Journals one call of step `step` of one of the tenant's running runs
     /// in one transaction with its consequences: `charge` added to the
-    /// run's totals, `usage` events stored (idempotently), and trace
-    /// `events` appended. If the entry is already journaled, nothing is
+    /// run's totals, the `calls`' `tool_calls` rows and their usage events
+    /// and the other `usage` events stored (idempotently: a call recorded
+    /// again by the [`Recorder`] is not duplicated), and trace `events`
+    /// appended. If the entry is already journaled, nothing is
     /// written ([`Journaled::recorded`] is false), so a call is never
     /// charged twice. The journal is deleted when the step is saved
     /// ([`Store::save_step`]) or the run ends ([`Store::end_run`]).
@@ -385,6 +387,7 @@ impl Store {
         step: i32,
         entry: &JournalEntry,
         charge: RunCharge,
+        calls: &[CallRecord],
         usage: &[UsageEvent],
         events: &[NewRunEvent],
     ) -> Result<Journaled, StoreError> {
@@ -406,9 +409,20 @@ impl Store {
                 e.id, e.user_id, e.run_id
             )));
         }
+        if let Some(c) = calls
+            .iter()
+            .find(|c| c.user_id != Some(tenant) || c.run_id != Some(run))
+        {
+            return Err(StoreError::Invalid(format!(
+                "call {} is not the run's: it names user {:?} and run {:?}",
+                c.id, c.user_id, c.run_id
+            )));
+        }
+        let mut usage = usage.to_vec();
+        usage.extend(calls.iter().flat_map(CallRecord::usage_events));
         dispatch!(
             self,
-            journal_call(tenant, run, step, entry, charge, usage, events)
+            journal_call(tenant, run, step, entry, charge, calls, &usage, events)
         )
     }
 

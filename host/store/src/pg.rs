@@ -497,6 +497,7 @@ pub(crate) async fn journal_call(
     step: i32,
     entry: &JournalEntry,
     charge: RunCharge,
+    calls: &[CallRecord],
     usage: &[UsageEvent],
     events: &[NewRunEvent],
 ) -> Result<Journaled, StoreError> {
@@ -536,6 +537,10 @@ pub(crate) async fn journal_call(
         .bind(charge.cost_fen)
         .execute(&mut *tx)
         .await?;
+        let refs: Vec<&CallRecord> = calls.iter().collect();
+        if !refs.is_empty() {
+            insert_call_rows(&mut tx, &refs).await?;
+        }
         insert_event_rows(&mut tx, usage).await?;
         seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
     }

@@ -514,6 +514,7 @@ pub(crate) async fn journal_call(
     step: i32,
     entry: &JournalEntry,
     charge: RunCharge,
+    calls: &[CallRecord],
     usage: &[UsageEvent],
     events: &[NewRunEvent],
 ) -> Result<Journaled, StoreError> {
@@ -559,6 +560,7 @@ pub(crate) async fn journal_call(
             usage.iter().map(|e| (e.user_id, e.project_id, e.run_id)),
         )
         .await?;
+        insert_call_rows(&mut tx, calls).await?;
         insert_event_rows(&mut tx, usage).await?;
         seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
     }
@@ -708,6 +710,18 @@ pub(crate) async fn write_calls(
         calls.iter().map(|c| (c.user_id, c.project_id, c.run_id)),
     )
     .await?;
+    insert_call_rows(&mut tx, calls).await?;
+    let events: Vec<UsageEvent> = calls.iter().flat_map(CallRecord::usage_events).collect();
+    let inserted = insert_event_rows(&mut tx, &events).await?;
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// Inserts `tool_calls` rows, skipping ids already stored.
+async fn insert_call_rows(
+    tx: &mut Transaction<'static, Sqlite>,
+    calls: &[CallRecord],
+) -> Result<(), StoreError> {
     // Multi-row statements: every statement is a round trip to sqlx's
     // SQLite thread (two thread switches), which per row cost more CPU
     // than the calls being recorded.
@@ -735,12 +749,9 @@ pub(crate) async fn write_calls(
                 .push_bind(c.finished_at);
         });
         insert.push(" ON CONFLICT (id) DO NOTHING");
-        insert.build().execute(&mut *tx).await?;
+        insert.build().execute(&mut **tx).await?;
     }
-    let events: Vec<UsageEvent> = calls.iter().flat_map(CallRecord::usage_events).collect();
-    let inserted = insert_event_rows(&mut tx, &events).await?;
-    tx.commit().await?;
-    Ok(inserted)
+    Ok(())
 }
 
 /// `tool_calls` rows per INSERT: 16 parameters each, well under SQLite's

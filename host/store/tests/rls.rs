@@ -184,6 +184,7 @@ async fn seed(store: &Store, name: &str, rng: &mut Rng) -> Seeded {
             RunCharge::default(),
             &[],
             &[],
+            &[],
         )
         .await
         .expect("journal entry");

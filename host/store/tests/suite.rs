@@ -1137,6 +1137,7 @@ async fn a_step_journal_charges_once_and_is_cleared_with_the_step(f: &Fixture) {
             1,
             &entry(0, Some(json!({"text": "plan"}))),
             charge,
+            &[],
             &billed,
             &[event("llm", Some("planner"), json!({"cost_fen": 7}))],
         )
@@ -1153,6 +1154,7 @@ async fn a_step_journal_charges_once_and_is_cleared_with_the_step(f: &Fixture) {
             1,
             &entry(0, Some(json!({"text": "other"}))),
             charge,
+            &[],
             &billed,
             &[event("llm", Some("planner"), json!({}))],
         )
@@ -1161,9 +1163,18 @@ async fn a_step_journal_charges_once_and_is_cleared_with_the_step(f: &Fixture) {
     assert!(!again.recorded);
     assert!(again.seqs.is_empty());
     assert_eq!(again.cost_fen, 7);
-    s.journal_call(a.id, id, 1, &entry(1, None), RunCharge::default(), &[], &[])
-        .await
-        .expect("an entry too large to keep");
+    s.journal_call(
+        a.id,
+        id,
+        1,
+        &entry(1, None),
+        RunCharge::default(),
+        &[],
+        &[],
+        &[],
+    )
+    .await
+    .expect("an entry too large to keep");
     let journal = s.step_journal(a.id, id, 1).await.expect("journal");
     assert_eq!(
         journal,
@@ -1195,21 +1206,66 @@ async fn a_step_journal_charges_once_and_is_cleared_with_the_step(f: &Fixture) {
 
     // Another tenant cannot journal into the run; bad numbers are refused.
     let err = s
-        .journal_call(b.id, id, 1, &entry(2, None), charge, &[], &[])
+        .journal_call(b.id, id, 1, &entry(2, None), charge, &[], &[], &[])
         .await
         .expect_err("another tenant's run");
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     let err = s
-        .journal_call(a.id, id, 0, &entry(2, None), charge, &[], &[])
+        .journal_call(a.id, id, 0, &entry(2, None), charge, &[], &[], &[])
         .await
         .expect_err("step 0");
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     let mut foreign = usage("fuel", 1);
     foreign.user_id = Some(b.id);
     let err = s
-        .journal_call(a.id, id, 1, &entry(2, None), charge, &[foreign], &[])
+        .journal_call(a.id, id, 1, &entry(2, None), charge, &[], &[foreign], &[])
         .await
         .expect_err("a usage event of another user");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+
+    // A tool call's record goes in with its entry, once, and is not
+    // duplicated when the recorder writes it again.
+    let mut record = call(Some(a.id), None, 1);
+    record.run_id = Some(id);
+    let done = s
+        .journal_call(
+            a.id,
+            id,
+            1,
+            &JournalEntry {
+                seq: 2,
+                kind: "tool".into(),
+                request_hash: "t".into(),
+                response: Some(json!({"ok": 0.5})),
+            },
+            RunCharge::default(),
+            std::slice::from_ref(&record),
+            &[],
+            &[],
+        )
+        .await
+        .expect("a tool call");
+    assert!(done.recorded);
+    s.write_calls(std::slice::from_ref(&record))
+        .await
+        .expect("the recorder's copy");
+    let rows = s.tool_calls(a.id, 100).await.expect("tool calls");
+    assert_eq!(rows.iter().filter(|r| r.id == record.id).count(), 1);
+    let events = s.usage_events(a.id).await.expect("usage");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.tool_call_id == Some(record.id))
+            .count(),
+        record.usage_events().len()
+    );
+    let mut stray = record.clone();
+    stray.id = Uuid::now_v7();
+    stray.run_id = None;
+    let err = s
+        .journal_call(a.id, id, 1, &entry(3, None), charge, &[stray], &[], &[])
+        .await
+        .expect_err("a call of no run");
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
 
     // Saving the step clears its journal; ending the run clears the next one's.
@@ -1222,9 +1278,18 @@ async fn a_step_journal_charges_once_and_is_cleared_with_the_step(f: &Fixture) {
             .expect("cleared")
             .is_empty()
     );
-    s.journal_call(a.id, id, 2, &entry(0, None), RunCharge::default(), &[], &[])
-        .await
-        .expect("step 2");
+    s.journal_call(
+        a.id,
+        id,
+        2,
+        &entry(0, None),
+        RunCharge::default(),
+        &[],
+        &[],
+        &[],
+    )
+    .await
+    .expect("step 2");
     s.end_run(a.id, id, RunStatus::Cancelled, None, None, &[])
         .await
         .expect("end");
@@ -1235,7 +1300,16 @@ async fn a_step_journal_charges_once_and_is_cleared_with_the_step(f: &Fixture) {
             .is_empty()
     );
     let err = s
-        .journal_call(a.id, id, 3, &entry(0, None), RunCharge::default(), &[], &[])
+        .journal_call(
+            a.id,
+            id,
+            3,
+            &entry(0, None),
+            RunCharge::default(),
+            &[],
+            &[],
+            &[],
+        )
         .await
         .expect_err("a finished run");
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
