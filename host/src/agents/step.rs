@@ -4,10 +4,9 @@
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-
-use bioai_policy::{AgentGrant, WorkspaceAccess};
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use bioai_policy::{AgentGrant, WorkspaceAccess};
 use bioai_store::{JournalEntry, NewRunEvent, RunCharge, UsageEvent, Utc, Uuid};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
