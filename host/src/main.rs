@@ -348,6 +348,12 @@ fn print_registry(registry: &Registry) {
             let first_line = tool.description.lines().next().unwrap_or_default();
             println!("  {:<32} {first_line}", tool.name);
         }
+        if registry.has_role(&plugin.name) {
+            println!(
+                "  agent role (bioai:plugin/role); {}",
+                grant_summary(&plugin.policy.agent)
+            );
+        }
         for s in &plugin.skipped {
             println!("  (not a tool) {s}");
         }
@@ -363,6 +369,33 @@ fn print_registry(registry: &Registry) {
         let first_line = tool.description.lines().next().unwrap_or_default();
         let first_sentence = first_line.split(". ").next().unwrap_or(first_line);
         println!("  {:<32} {first_sentence}", tool.name);
+    }
+}
+
+/// A role's `[agent]` grant in one line.
+fn grant_summary(grant: &bioai_policy::AgentGrant) -> String {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    format!(
+        "may call: {}; may plan with: {}; llm: {}; search: {}; workspace: {}",
+        list(&grant.tools),
+        list(&grant.plan_tools),
+        if grant.llm { "yes" } else { "no" },
+        if grant.search { "yes" } else { "no" },
+        workspace_access(grant.workspace),
+    )
+}
+
+fn workspace_access(access: bioai_policy::WorkspaceAccess) -> &'static str {
+    match access {
+        bioai_policy::WorkspaceAccess::None => "none",
+        bioai_policy::WorkspaceAccess::Read => "read",
+        bioai_policy::WorkspaceAccess::ReadWrite => "read-write",
     }
 }
 
@@ -393,6 +426,13 @@ async fn inspect(settings: Settings, file: &std::path::Path) -> Result<ExitCode>
             "title": i.title, "description": i.description, "version": i.version,
         })),
         "tools": tools,
+        "agent_role": registry.has_role(&plugin.name).then(|| {
+            let g = &policy.agent;
+            json!({
+                "tools": g.tools, "plan_tools": g.plan_tools, "llm": g.llm,
+                "search": g.search, "workspace": workspace_access(g.workspace),
+            })
+        }),
         "not_tools": plugin.skipped,
         "policy": {
             "file": policy.source.as_ref().filter(|_| plugin.has_policy_file).map(|p| p.display().to_string()),

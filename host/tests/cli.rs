@@ -85,6 +85,72 @@ fn plugin_inspect_prints_tools_schemas_and_policy() {
 }
 
 #[test]
+fn plugin_inspect_and_list_show_agent_roles_and_their_grants() {
+    let coder = root().join("target/plugins/coder.wasm");
+    assert!(
+        coder.is_file(),
+        "run `cargo xtask test` to build the plugins"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let out = bioai()
+        .args(["plugin", "inspect"])
+        .arg(&coder)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let role = &report["agent_role"];
+    assert_eq!(role["llm"], true, "{report}");
+    assert_eq!(role["workspace"], "none", "{report}");
+    assert_eq!(role["search"], false, "{report}");
+    assert!(
+        role["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_str().is_some_and(|t| t.starts_with("seq."))),
+        "{report}"
+    );
+    // A tool plugin is not a role.
+    let out = bioai()
+        .args(["plugin", "inspect"])
+        .arg(root().join("target/plugins/seq.wasm"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["agent_role"].is_null(), "{report}");
+
+    let out = bioai()
+        .args(["plugin", "list", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The coder's block: its header line, then indented lines.
+    let block: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("coder"))
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || l.starts_with(' '))
+        .map(|(_, l)| l)
+        .collect();
+    assert!(
+        block
+            .iter()
+            .any(|l| l.contains("agent role (bioai:plugin/role)") && l.contains("llm: yes")),
+        "{text}"
+    );
+}
+
+#[test]
 fn call_prints_result_and_meters() {
     let data = tempfile::tempdir().unwrap();
     let out = bioai()
