@@ -167,10 +167,22 @@ impl NativeDriver for BwrapDriver {
         let nproc = u64::from(limits.max_processes) + BWRAP_PROCESSES;
         let fsize = limits.max_file_bytes;
         // SAFETY: the closure only calls async-signal-safe functions
-        // (dup2, setrlimit) between fork and exec.
+        // (dup2, fcntl, setrlimit) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
-                if libc::dup2(seccomp_fd, SECCOMP_FD) < 0 {
+                // The file is opened close-on-exec. dup2 gives fd 3 a copy
+                // without the flag, except when the file already is fd 3
+                // (dup2 onto itself changes nothing): then clear the flag,
+                // or bubblewrap finds fd 3 closed ("Can't read seccomp
+                // data: Bad file descriptor").
+                if seccomp_fd == SECCOMP_FD {
+                    let flags = libc::fcntl(SECCOMP_FD, libc::F_GETFD);
+                    if flags < 0
+                        || libc::fcntl(SECCOMP_FD, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                } else if libc::dup2(seccomp_fd, SECCOMP_FD) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 let set = |res, soft: u64, hard: u64| {
