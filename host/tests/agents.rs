@@ -552,38 +552,6 @@ fn serve_with_llm(data_dir: &Path, llm: &bioai_e2e::llm_standin::LlmStandIn) -> 
     )
 }
 
-/// The plan of the LLM-driven runs: one good step, one that fails.
-fn llm_plan() -> bioai_e2e::llm_standin::Reply {
-    bioai_e2e::llm_standin::Reply::text(
-        &json!({
-            "goal": "GC content and peptide of a short sequence",
-            "search_queries": [],
-            "steps": [
-                {"id": "gc", "tool": "seq.gc_content", "args": {"sequence": "GGCCAT"}, "essential": true},
-                {"id": "peptide", "tool": "seq.translate",
-                 "args": {"sequence": "ATGXX!", "table": 1}, "essential": true}
-            ]
-        })
-        .to_string(),
-        1_000,
-        120,
-    )
-}
-
-/// The coder's repair of the failed step, by tool calling.
-fn llm_repair() -> bioai_e2e::llm_standin::Reply {
-    bioai_e2e::llm_standin::Reply::tool_calls(
-        "",
-        &[(
-            "call_1",
-            "seq.translate",
-            r#"{"sequence": "ATGGCCTAA", "table": 1}"#,
-        )],
-        300,
-        20,
-    )
-}
-
 /// Opens the server's embedded database (the tests read what it stored).
 fn open_store(rt: &tokio::runtime::Runtime, data_dir: &Path) -> bioai::store::Store {
     let url = format!("sqlite://{}", data_dir.join("bioai.db").display());
@@ -614,9 +582,9 @@ fn an_llm_driven_run_through_mcp_stops_at_its_budget_and_is_cancelled() {
     .expect("pricing plan");
     rt.block_on(store.close());
 
-    llm.push(llm_plan());
+    llm.push(bioai_e2e::agent_runs::llm_plan());
     // The second run's plan takes a minute: the client gives up first.
-    llm.push(llm_plan().delay(std::time::Duration::from_secs(60)));
+    llm.push(bioai_e2e::agent_runs::llm_plan().delay(std::time::Duration::from_secs(60)));
     let server = serve_with_llm(dir.path(), &llm);
     let r = calls(
         &server.url,
@@ -680,9 +648,9 @@ fn an_llm_driven_run_resumes_after_a_host_restart_without_repeating_its_calls() 
     // The plan; the coder's request for a repair, which the host is killed
     // while waiting for; after the restart: the repair, the evaluator's
     // acceptance and the reporter's summary.
-    llm.push(llm_plan());
-    llm.push(llm_repair().delay(std::time::Duration::from_secs(120)));
-    llm.push(llm_repair());
+    llm.push(bioai_e2e::agent_runs::llm_plan());
+    llm.push(bioai_e2e::agent_runs::llm_repair().delay(std::time::Duration::from_secs(120)));
+    llm.push(bioai_e2e::agent_runs::llm_repair());
     llm.push(Reply::text(
         r#"{"verdict": "accept", "reason": "both results answer the task"}"#,
         500,

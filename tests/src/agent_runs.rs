@@ -26,27 +26,9 @@ pub const LLM_RUN_TASK: &str =
 /// reporter's summary, whose stream drops after three events. Six LLM calls
 /// are billed: 1000+300+500+300+500 input tokens in full, and the summary's.
 pub fn script_llm_run(llm: &LlmStandIn) {
-    let plan = json!({
-        "goal": "GC content and peptide of a short sequence",
-        "search_queries": [],
-        "steps": [
-            {"id": "gc", "tool": "seq.gc_content", "args": {"sequence": "GGCCAT"}, "essential": true},
-            {"id": "peptide", "tool": "seq.translate",
-             "args": {"sequence": "ATGXX!", "table": 1}, "essential": true}
-        ]
-    });
-    let repair = Reply::tool_calls(
-        "",
-        &[(
-            "call_1",
-            "seq.translate",
-            r#"{"sequence": "ATGGCCTAA", "table": 1}"#,
-        )],
-        300,
-        20,
-    );
+    let repair = llm_repair();
     llm.push(Reply::status(429, "slow down").retry_after("0"));
-    llm.push(Reply::text(&plan.to_string(), 1_000, 120));
+    llm.push(llm_plan());
     llm.push(repair.clone());
     llm.push(Reply::text(
         r#"{"verdict": "reject", "reason": "check the peptide again"}"#,
@@ -67,6 +49,35 @@ pub fn script_llm_run(llm: &LlmStandIn) {
         )
         .drop_after(3),
     );
+}
+
+/// The planner's answer for [`LLM_RUN_TASK`] (1000 tokens in, 120 out): a
+/// plan of two steps, the second of which fails (`ATGXX!` is not DNA).
+pub fn llm_plan() -> Reply {
+    let plan = json!({
+        "goal": "GC content and peptide of a short sequence",
+        "search_queries": [],
+        "steps": [
+            {"id": "gc", "tool": "seq.gc_content", "args": {"sequence": "GGCCAT"}, "essential": true},
+            {"id": "peptide", "tool": "seq.translate",
+             "args": {"sequence": "ATGXX!", "table": 1}, "essential": true}
+        ]
+    });
+    Reply::text(&plan.to_string(), 1_000, 120)
+}
+
+/// The coder's repair of the failed step, by tool calling (300 tokens in, 20 out).
+pub fn llm_repair() -> Reply {
+    Reply::tool_calls(
+        "",
+        &[(
+            "call_1",
+            "seq.translate",
+            r#"{"sequence": "ATGGCCTAA", "table": 1}"#,
+        )],
+        300,
+        20,
+    )
 }
 
 /// Panics with a hint unless `target/plugins/<name>.wasm` exists for each name.
