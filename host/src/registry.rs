@@ -287,10 +287,21 @@ pub struct CallContext {
     pub run_id: Option<bioai_store::Uuid>,
     /// For an agent role's step: serves its `bioai:plugin/agent` requests.
     pub role: Option<crate::runtime::RoleHandle>,
-    /// The id of the call's `tool_calls` row; `None`: a fresh one. An agent
-    /// run derives it from the run, step and call number, so a call repeated
-    /// when a step re-runs after a restart is recorded and billed once.
-    pub call_id: Option<bioai_store::Uuid>,
+    /// Who writes the call's `tool_calls` row and usage events.
+    pub recording: Recording,
+}
+
+/// Who records a call (its `tool_calls` row and usage events).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Recording {
+    /// The registry queues it on its recorder (batched, off the hot path).
+    #[default]
+    Recorder,
+    /// The caller records it itself, with [`call_record`]: an agent run
+    /// writes the record in the transaction that journals the call, with an
+    /// id derived from the run, step and call, so that a call is recorded
+    /// once even when its step re-runs after a restart.
+    Caller,
 }
 
 /// The result of a tool call.
@@ -581,11 +592,15 @@ impl Registry {
             Entry::Plugin(plugin, tool) => call_tool(&self.runtime, plugin, tool, args, ctx).await,
             Entry::Host(host) => host.call(args, ctx).await,
         };
-        let Some(recorder) = &self.recorder else {
+        let Some(recorder) = self
+            .recorder
+            .as_ref()
+            .filter(|_| ctx.recording == Recording::Recorder)
+        else {
             return run(ctx).await;
         };
         let ids = (ctx.user_id, ctx.project_id, ctx.run_id);
-        let call_id = ctx.call_id.unwrap_or_else(bioai_store::Uuid::now_v7);
+        let call_id = bioai_store::Uuid::now_v7();
         let started_at = bioai_store::Utc::now();
         let outcome = run(ctx).await;
         // Queued, not written: the recorder batches writes in the background.
@@ -778,8 +793,9 @@ impl Registry {
     }
 }
 
-/// The record of a finished call: its `tool_calls` row and usage events.
-pub(crate) fn call_record(
+/// The record of a finished call, `id`, of the given (tenant, project,
+/// run): its `tool_calls` row and usage events.
+pub fn call_record(
     outcome: &ToolOutcome,
     id: bioai_store::Uuid,
     (user_id, project_id, run_id): (

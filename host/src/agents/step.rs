@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::journal::{self, Next, StepJournal};
 use super::llm::{self, ChatMessage, ChatRequest, Llm};
 use super::swarm::{RunKey, Swarm, event};
-use crate::registry::CallContext;
+use crate::registry::{CallContext, Recording, call_record};
 use crate::runtime::{
     Completion, CompletionRequest, Origin, Passage, RoleFuture, RoleHost, Source, Speaker,
     ToolCall, ToolError, ToolSpec, Usage,
@@ -329,7 +329,7 @@ impl StepHost {
             user_id: Some(self.key.tenant),
             project_id: self.key.project,
             run_id: Some(self.key.id),
-            call_id: Some(call_id),
+            recording: Recording::Caller,
             ..CallContext::default()
         };
         let started_at = Utc::now();
@@ -352,8 +352,8 @@ impl StepHost {
         let cost = self.swarm.rates.fuel(outcome.meters.fuel);
         let meters = serde_json::to_value(outcome.meters).unwrap_or(Value::Null);
         // Its billing record goes with the journal entry, so a host stopped
-        // before the recorder's batch is written loses nothing.
-        let record = crate::registry::call_record(
+        // before a recorder batch is written loses nothing.
+        let record = call_record(
             &outcome,
             call_id,
             (Some(self.key.tenant), self.key.project, Some(self.key.id)),

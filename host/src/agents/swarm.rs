@@ -29,7 +29,7 @@ use super::llm::Llm;
 use super::state::{Persisted, RunState, StepResult};
 use super::step::StepHost;
 use crate::catalog::Catalog;
-use crate::registry::CallContext;
+use crate::registry::{CallContext, Recording, call_record};
 
 /// The most bytes of task text a run accepts.
 pub const MAX_TASK_BYTES: usize = 16 * 1024;
@@ -615,7 +615,7 @@ impl Swarm {
                 project_id: key.project,
                 run_id: Some(key.id),
                 role: Some(host.clone()),
-                call_id: Some(journal::call_id(key.id, step_no, None)),
+                recording: Recording::Caller,
                 ..CallContext::default()
             };
             let args = json!({"state": persisted.run});
@@ -638,7 +638,8 @@ impl Swarm {
                     return Ok(End::Failed(message));
                 }
             };
-            let record = crate::registry::call_record(
+            // Recorded with the role's charge in the step's journal.
+            let record = call_record(
                 &outcome,
                 journal::call_id(key.id, step_no, None),
                 (Some(key.tenant), key.project, Some(key.id)),
