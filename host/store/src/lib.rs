@@ -350,13 +350,13 @@ impl Store {
         output_tokens: i64,
         cost_fen: i64,
     ) -> Result<(), StoreError> {
-        if input_tokens < 0 || output_tokens < 0 || cost_fen < 0 {
-            return Err(StoreError::Invalid("run usage must not be negative".into()));
-        }
-        dispatch!(
-            self,
-            add_run_usage(tenant, run, input_tokens, output_tokens, cost_fen)
-        )
+        let charge = RunCharge {
+            input_tokens,
+            output_tokens,
+            cost_fen,
+        };
+        check_charge(&charge)?;
+        dispatch!(self, add_run_usage(tenant, run, charge))
     }
 
     /// The journal of step `step` of one of the tenant's runs, in call
@@ -391,9 +391,7 @@ impl Store {
         usage: &[UsageEvent],
         events: &[NewRunEvent],
     ) -> Result<Journaled, StoreError> {
-        if charge.input_tokens < 0 || charge.output_tokens < 0 || charge.cost_fen < 0 {
-            return Err(StoreError::Invalid("run usage must not be negative".into()));
-        }
+        check_charge(&charge)?;
         if step < 1 || entry.seq < 0 {
             return Err(StoreError::Invalid(format!(
                 "journal entries are numbered from step 1, seq 0; got step {step}, seq {}",
@@ -634,6 +632,14 @@ impl Store {
     pub async fn audit_entries(&self, tenant: UserId) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, audit_entries(tenant))
     }
+}
+
+/// Refuses a negative charge: run totals only grow.
+fn check_charge(charge: &RunCharge) -> Result<(), StoreError> {
+    if charge.input_tokens < 0 || charge.output_tokens < 0 || charge.cost_fen < 0 {
+        return Err(StoreError::Invalid("run usage must not be negative".into()));
+    }
+    Ok(())
 }
 
 /// The e-mail address of the embedded single-machine user ([`Store::local_user`]).

@@ -417,33 +417,42 @@ pub(crate) async fn append_run_events(
     Ok(seqs)
 }
 
+/// Adds `charge` to one of the tenant's runs; returns the run's new cost,
+/// or `None` if there is no such run.
+async fn charge_run(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: UserId,
+    run: Uuid,
+    charge: RunCharge,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE agent_runs SET input_tokens = input_tokens + $3, output_tokens = output_tokens + $4,
+             cost_fen = cost_fen + $5
+         WHERE id = $1 AND user_id = $2
+         RETURNING cost_fen",
+    )
+    .bind(run)
+    .bind(tenant)
+    .bind(charge.input_tokens)
+    .bind(charge.output_tokens)
+    .bind(charge.cost_fen)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
 pub(crate) async fn add_run_usage(
     pool: &PgPool,
     tenant: UserId,
     run: Uuid,
-    input_tokens: i64,
-    output_tokens: i64,
-    cost_fen: i64,
+    charge: RunCharge,
 ) -> Result<(), StoreError> {
     let mut tx = begin_as(pool, tenant).await?;
-    let n = sqlx::query(
-        "UPDATE agent_runs SET input_tokens = input_tokens + $3, output_tokens = output_tokens + $4,
-             cost_fen = cost_fen + $5
-         WHERE id = $1 AND user_id = $2",
-    )
-    .bind(run)
-    .bind(tenant)
-    .bind(input_tokens)
-    .bind(output_tokens)
-    .bind(cost_fen)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let cost = charge_run(&mut tx, tenant, run, charge).await?;
     tx.commit().await?;
-    if n == 0 {
-        return Err(StoreError::NotFound(format!("agent run {run}")));
+    match cost {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NotFound(format!("agent run {run}"))),
     }
-    Ok(())
 }
 
 /// Deletes the journal of a run locked by [`lock_run`] (its step in flight
@@ -524,19 +533,9 @@ pub(crate) async fn journal_call(
     .await?
     .rows_affected();
     let mut seqs = Vec::new();
+    let mut cost_fen = None;
     if inserted == 1 {
-        sqlx::query(
-            "UPDATE agent_runs SET input_tokens = input_tokens + $3, output_tokens = output_tokens + $4,
-                 cost_fen = cost_fen + $5
-             WHERE id = $1 AND user_id = $2",
-        )
-        .bind(run)
-        .bind(tenant)
-        .bind(charge.input_tokens)
-        .bind(charge.output_tokens)
-        .bind(charge.cost_fen)
-        .execute(&mut *tx)
-        .await?;
+        cost_fen = charge_run(&mut tx, tenant, run, charge).await?;
         let refs: Vec<&CallRecord> = calls.iter().collect();
         if !refs.is_empty() {
             insert_call_rows(&mut tx, &refs).await?;
@@ -544,10 +543,15 @@ pub(crate) async fn journal_call(
         insert_event_rows(&mut tx, usage).await?;
         seqs = insert_run_events(&mut tx, tenant, run, project, events).await?;
     }
-    let cost_fen: i64 = sqlx::query_scalar("SELECT cost_fen FROM agent_runs WHERE id = $1")
-        .bind(run)
-        .fetch_one(&mut *tx)
-        .await?;
+    let cost_fen = match cost_fen {
+        Some(c) => c,
+        None => {
+            sqlx::query_scalar("SELECT cost_fen FROM agent_runs WHERE id = $1")
+                .bind(run)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+    };
     tx.commit().await?;
     Ok(Journaled {
         recorded: inserted == 1,
