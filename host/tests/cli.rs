@@ -54,16 +54,18 @@ fn policy_check_prints_every_error_with_file_and_line() {
     assert!(err.contains("2 error(s)"), "{err}");
 }
 
-#[test]
-fn plugin_inspect_prints_tools_schemas_and_policy() {
-    let seq = root().join("target/plugins/seq.wasm");
-    assert!(seq.is_file(), "run `cargo xtask test` to build the plugins");
-    let data = tempfile::tempdir().unwrap();
+/// `bioai plugin inspect` of the built plugin `name`, as JSON.
+fn inspect(name: &str, data: &std::path::Path) -> serde_json::Value {
+    let file = root().join(format!("target/plugins/{name}.wasm"));
+    assert!(
+        file.is_file(),
+        "run `cargo xtask test` to build the plugins"
+    );
     let out = bioai()
         .args(["plugin", "inspect"])
-        .arg(&seq)
+        .arg(&file)
         .arg("--data-dir")
-        .arg(data.path())
+        .arg(data)
         .output()
         .unwrap();
     assert!(
@@ -71,7 +73,13 @@ fn plugin_inspect_prints_tools_schemas_and_policy() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn plugin_inspect_prints_tools_schemas_and_policy() {
+    let data = tempfile::tempdir().unwrap();
+    let report = inspect("seq", data.path());
     assert_eq!(report["namespace"], "seq");
     let tools = report["tools"].as_array().unwrap();
     assert!(tools.iter().any(|t| t["name"] == "seq.gc_content"
@@ -86,25 +94,8 @@ fn plugin_inspect_prints_tools_schemas_and_policy() {
 
 #[test]
 fn plugin_inspect_and_list_show_agent_roles_and_their_grants() {
-    let coder = root().join("target/plugins/coder.wasm");
-    assert!(
-        coder.is_file(),
-        "run `cargo xtask test` to build the plugins"
-    );
     let data = tempfile::tempdir().unwrap();
-    let out = bioai()
-        .args(["plugin", "inspect"])
-        .arg(&coder)
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = inspect("coder", data.path());
     let role = &report["agent_role"];
     assert_eq!(role["llm"], true, "{report}");
     assert_eq!(role["workspace"], "none", "{report}");
@@ -118,14 +109,7 @@ fn plugin_inspect_and_list_show_agent_roles_and_their_grants() {
         "{report}"
     );
     // A tool plugin is not a role.
-    let out = bioai()
-        .args(["plugin", "inspect"])
-        .arg(root().join("target/plugins/seq.wasm"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = inspect("seq", data.path());
     assert!(report["agent_role"].is_null(), "{report}");
 
     let out = bioai()
