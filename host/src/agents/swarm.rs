@@ -334,12 +334,19 @@ impl Swarm {
     ) -> Result<Vec<RunEvent>, AgentError> {
         self.run(tenant, run).await?;
         // Subscribe before reading the stored events, so none falls between.
-        let live = self.live.lock().get(&run).cloned();
-        let mut rx = live.as_ref().map(|l| l.events.subscribe());
+        // Only the receiver is kept: when the run ends and the swarm drops its
+        // `Live`, the channel closes and a follower cannot wait forever.
+        let mut rx = self.live.lock().get(&run).map(|l| l.events.subscribe());
         let mut seen = Vec::new();
         let mut last = after_seq;
         self.drain(tenant, run, &mut last, &mut seen, &mut each)
             .await?;
+        // The run may have finished between subscribing and reading: its
+        // `finished` event is then among the stored ones, not to come.
+        let finished = |seen: &[RunEvent]| seen.last().is_some_and(|e| e.kind == "finished");
+        if finished(&seen) {
+            return Ok(seen);
+        }
         let Some(rx) = rx.as_mut() else {
             return Ok(seen);
         };
@@ -362,6 +369,9 @@ impl Swarm {
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     self.drain(tenant, run, &mut last, &mut seen, &mut each)
                         .await?;
+                    if finished(&seen) {
+                        return Ok(seen);
+                    }
                 }
                 Err(broadcast::error::RecvError::Closed) => {
                     self.drain(tenant, run, &mut last, &mut seen, &mut each)
