@@ -808,7 +808,10 @@ pub fn call_record(
     use bioai_store::CallStatus;
     let (status, error_class) = match &outcome.result {
         Ok(_) => (CallStatus::Ok, None),
-        Err(f) if f.class() == "cancelled" => (CallStatus::Cancelled, Some(f.class().to_string())),
+        // Stopped before the end, by the caller or for the client's input.
+        Err(f) if matches!(f.class(), "cancelled" | "input_required") => {
+            (CallStatus::Cancelled, Some(f.class().to_string()))
+        }
         Err(f) => (CallStatus::Failed, Some(f.class().to_string())),
     };
     let m = &outcome.meters;

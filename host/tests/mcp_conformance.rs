@@ -7,12 +7,9 @@
 //! Every server scenario of the suite (`--suite all`: the active ones and
 //! the pending and draft ones, such as caching hints and header validation)
 //! runs for each spec version and every result is printed. The scenarios in
-//! `SUPPORTED` must pass; the others need input-required results
-//! (2026-07-28's multi-round-trip requests) or tool-schema
-//! features the plugin contract does not have yet: they are reported, and
-//! listed in the README's MCP section as not supported. (Some of those pass
-//! vacuously, e.g. input-required scenarios that only check that an unknown
-//! tool is an error; they are not in `SUPPORTED`.)
+//! `SUPPORTED` must pass; the others need features the plugin contract does
+//! not have yet: they are reported, and listed in the README's MCP section
+//! as not supported.
 
 mod common;
 
@@ -63,6 +60,21 @@ const SUPPORTED: &[&str] = &[
     "tools-call-elicitation",
     "elicitation-sep1034-defaults",
     "elicitation-sep1330-enums",
+    // 2026-07-28 only: server-to-client requests as input-required rounds.
+    "input-required-result-basic-elicitation",
+    "input-required-result-basic-sampling",
+    "input-required-result-basic-list-roots",
+    "input-required-result-request-state",
+    "input-required-result-multiple-input-requests",
+    "input-required-result-multi-round",
+    "input-required-result-missing-input-response",
+    "input-required-result-non-tool-request",
+    "input-required-result-result-type",
+    "input-required-result-unsupported-methods",
+    "input-required-result-tampered-state",
+    "input-required-result-capability-check",
+    "input-required-result-ignore-extra-params",
+    "input-required-result-validate-input",
 ];
 
 /// `bioai serve` with only the fixture plugin added to the shipped ones.
@@ -249,11 +261,12 @@ fn error_text(result: &Value) -> String {
 }
 
 /// A plugin's sampling, elicitation and roots requests fail promptly, with a
-/// message the plugin passes on, when there is no client to ask: a
-/// 2025-11-25 session whose client declared neither capability, and a
-/// stateless 2026-07-28 request.
+/// message the plugin passes on, when there is no client to ask (a
+/// 2025-11-25 session or a 2026-07-28 request whose client declared no
+/// capability); a 2026-07-28 client that can answer is asked through an
+/// input-required round.
 #[test]
-fn client_requests_without_a_capable_client_fail_with_a_message() {
+fn client_requests_fail_with_a_message_or_become_input_required_rounds() {
     // The server is dropped (stopped) before its directories.
     let (_dirs, server) = fixture_server();
 
@@ -308,29 +321,84 @@ fn client_requests_without_a_capable_client_fail_with_a_message() {
         );
     }
 
-    // A stateless 2026-07-28 request, even one declaring sampling.
-    let call = serde_json::json!({
-        "jsonrpc": "2.0", "id": 5, "method": "tools/call",
-        "params": {
+    // A stateless 2026-07-28 request that did not declare sampling: the
+    // plugin hears why at once.
+    let stateless = |id: u64, caps: Value, extra: Value| {
+        let mut params = serde_json::json!({
             "name": "test_sampling",
             "arguments": { "prompt": "hi" },
             "_meta": {
                 "io.modelcontextprotocol/protocolVersion": "2026-07-28",
                 "io.modelcontextprotocol/clientInfo": { "name": "stateless", "version": "1" },
-                "io.modelcontextprotocol/clientCapabilities": { "sampling": {} }
+                "io.modelcontextprotocol/clientCapabilities": caps
             }
+        });
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            params[k] = v.clone();
         }
-    });
-    let headers = [
-        ("mcp-protocol-version", "2026-07-28"),
-        ("mcp-method", "tools/call"),
-        ("mcp-name", "test_sampling"),
-    ];
-    let (status, _, body) = post(&server.url, &headers, &call);
-    assert_eq!(status, 200, "stateless call: {body}");
-    let text = error_text(&response(&body)["result"]);
+        let call = serde_json::json!({
+            "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params
+        });
+        let headers = [
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "test_sampling"),
+        ];
+        let (status, _, body) = post(&server.url, &headers, &call);
+        (status, response(&body))
+    };
+    let (status, r) = stateless(5, serde_json::json!({}), Value::Null);
+    assert_eq!(status, 200, "{r}");
+    let text = error_text(&r["result"]);
     assert!(
-        text.contains("cannot carry server-to-client requests"),
+        text.contains("did not declare the `sampling` capability"),
         "{text}"
+    );
+
+    // One that did: an input-required round for the plugin's single request
+    // (keyed by its order in the call), then the answer through the retry.
+    let (status, r) = stateless(6, serde_json::json!({"sampling": {}}), Value::Null);
+    assert_eq!(status, 200, "{r}");
+    let round = &r["result"];
+    assert_eq!(round["resultType"], "input_required", "{r}");
+    let asked = &round["inputRequests"]["sampling-1"];
+    assert_eq!(asked["method"], "sampling/createMessage", "{r}");
+    assert_eq!(
+        asked["params"]["messages"][0]["content"]["text"], "hi",
+        "{r}"
+    );
+    let state = round["requestState"].as_str().expect("a requestState");
+    let answer = serde_json::json!({
+        "role": "assistant", "model": "test-model", "stopReason": "endTurn",
+        "content": { "type": "text", "text": "Paris" }
+    });
+    let (status, r) = stateless(
+        7,
+        serde_json::json!({"sampling": {}}),
+        serde_json::json!({"inputResponses": {"sampling-1": answer}, "requestState": state}),
+    );
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        r["result"]["content"][0]["text"], "LLM response: Paris",
+        "{r}"
+    );
+
+    // The state of another call is refused.
+    let (_, r) = stateless(
+        8,
+        serde_json::json!({"sampling": {}}),
+        serde_json::json!({
+            "arguments": { "prompt": "something else" },
+            "inputResponses": {"sampling-1": answer},
+            "requestState": state
+        }),
+    );
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("integrity check"),
+        "{r}"
     );
 }

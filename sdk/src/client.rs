@@ -5,9 +5,11 @@
 //!
 //! Every request may fail, with a message to pass on: the client did not
 //! declare the capability (`"the client does not support sampling: ..."`),
-//! the call does not come from a client that can be asked (`bioai call`, a
-//! stateless 2026-07-28 request), the client or its user refused, or the
-//! call's deadline passed. A tool using these should say so in its result
+//! the call does not come from a client that can be asked (`bioai call`, an
+//! agent run), the client or its user refused, or the call's deadline
+//! passed. On MCP 2026-07-28 a request the client has not answered yet stops
+//! the call, which runs again once the client has answered (see
+//! [`request_input`]). A tool using these should say so in its result
 //! rather than fail silently.
 //!
 //! Outside WebAssembly (native unit tests of a plugin's logic) every
@@ -32,7 +34,8 @@
 
 /// The types of `bioai:plugin/client` (requests, answers, content blocks).
 pub use crate::bindings::bioai::plugin::client::{
-    Block, ElicitAction, Elicited, Role, Root, Sampled, SamplingMessage, SamplingRequest,
+    Block, ElicitAction, Elicited, Form, InputRequest, InputResponse, Role, Root, Sampled,
+    SamplingMessage, SamplingRequest,
 };
 /// Binary media in a [`Block`].
 pub use crate::bindings::bioai::plugin::content::Media;
@@ -66,21 +69,12 @@ pub fn sample_text(prompt: &str, max_tokens: u32) -> Result<String, String> {
         temperature: None,
         stop_sequences: Vec::new(),
     })?;
-    let texts: Vec<&str> = sampled
-        .content
-        .iter()
-        .filter_map(|b| match b {
-            Block::Text(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect();
-    if texts.is_empty() {
-        return Err(format!(
+    text_of(&sampled.content).ok_or_else(|| {
+        format!(
             "the client's model ({}) answered without text",
             sampled.model
-        ));
-    }
-    Ok(texts.join("\n"))
+        )
+    })
 }
 
 /// Asks the client's user to fill in a form (MCP `elicitation/create`):
@@ -110,6 +104,53 @@ pub fn list_roots() -> Result<Vec<Root>, String> {
     Err(NATIVE.into())
 }
 
+/// Asks the client several things at once, each under a key of your
+/// choosing (unique within the call); the answers come in the order of the
+/// requests, each an answer or [`InputResponse::Failed`] with the reason.
+///
+/// Prefer this to several single requests when a tool needs more than one
+/// answer: on MCP 2026-07-28 every request the client has not answered yet
+/// ends the call with an input-required result, and the call runs again
+/// from the start with the answers, so one batch costs one extra round.
+/// Do nothing before asking that must not happen twice.
+///
+/// ```no_run
+/// use bioai_sdk::client::{self, Form, InputRequest, InputResponse};
+///
+/// let schema = r#"{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}"#;
+/// let answers = client::request_input(&[
+///     ("user_name".into(), InputRequest::Elicit(Form {
+///         message: "What is your name?".into(),
+///         requested_schema: schema.into(),
+///     })),
+///     ("client_roots".into(), InputRequest::ListRoots),
+/// ]);
+/// if let InputResponse::Failed(why) = &answers[0] {
+///     eprintln!("no name: {why}");
+/// }
+/// ```
+pub fn request_input(requests: &[(String, InputRequest)]) -> Vec<InputResponse> {
+    #[cfg(target_arch = "wasm32")]
+    return crate::bindings::bioai::plugin::client::request_input(requests);
+    #[cfg(not(target_arch = "wasm32"))]
+    requests
+        .iter()
+        .map(|_| InputResponse::Failed(NATIVE.into()))
+        .collect()
+}
+
+/// The text of an answer's blocks, joined by newlines (`None` without text).
+pub fn text_of(blocks: &[Block]) -> Option<String> {
+    let texts: Vec<&str> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n"))
+}
+
 /// The lowercase name of an elicitation action (`accept`, `decline`,
 /// `cancel`), as MCP spells it.
 pub fn action_name(action: ElicitAction) -> &'static str {
@@ -129,6 +170,8 @@ mod tests {
         assert!(sample_text("hi", 10).is_err());
         assert!(elicit("m", "{}").is_err());
         assert!(list_roots().is_err());
+        let answers = request_input(&[("r".into(), InputRequest::ListRoots)]);
+        assert!(matches!(answers[..], [InputResponse::Failed(_)]));
         assert_eq!(action_name(ElicitAction::Decline), "decline");
     }
 }

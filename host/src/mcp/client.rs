@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use base64::Engine;
 use rmcp::model::{
-    ClientCapabilities, ClientResult, CreateMessageRequestParams, ElicitRequestParams,
-    ElicitationAction, Request, SamplingMessage, ServerRequest,
+    ClientCapabilities, ClientResult, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequestParams, ElicitResult, ElicitationAction, ListRootsResult, Request,
+    SamplingMessage, ServerRequest,
 };
 use rmcp::{Peer, RoleServer};
 use serde_json::{Value, json};
@@ -53,9 +54,9 @@ struct Stateless(String);
 impl Stateless {
     fn refuse<T: Send + 'static>(&self, what: &str) -> ClientFuture<T> {
         let message = format!(
-            "the client does not support {what} here: {} cannot carry server-to-client \
-             requests (they are stateless, and input-required results are not supported \
-             yet); connect with protocol 2025-11-25 to use {what}",
+            "the client cannot be asked for {what} here: {} running as tasks cannot \
+             stop for input-required rounds; call the tool without a task, or connect with \
+             protocol 2025-11-25, to use {what}",
             self.0
         );
         Box::pin(async move { Err(message) })
@@ -86,12 +87,14 @@ struct PeerClient {
     capabilities: ClientCapabilities,
 }
 
-fn unsupported<T: Send + 'static>(what: &str, capability: &str) -> ClientFuture<T> {
-    let message = format!(
-        "the client does not support {what}: it did not declare the `{capability}` capability \
-         when it connected"
-    );
+pub(super) fn unsupported<T: Send + 'static>(what: &str, capability: &str) -> ClientFuture<T> {
+    let message = unsupported_message(what, capability);
     Box::pin(async move { Err(message) })
+}
+
+/// Why a request the client has no capability for fails.
+pub(super) fn unsupported_message(what: &str, capability: &str) -> String {
+    format!("the client does not support {what}: it did not declare the `{capability}` capability")
 }
 
 /// Why a request to the client failed, for the plugin.
@@ -126,52 +129,15 @@ impl ClientRequests for PeerClient {
                 .create_message(params)
                 .await
                 .map_err(|e| failed("sampling", e))?;
-            let role = match result.message.role {
-                rmcp::model::Role::User => ClientRole::User,
-                rmcp::model::Role::Assistant => ClientRole::Assistant,
-            };
-            let content = result
-                .message
-                .content
-                .into_vec()
-                .iter()
-                .map(|c| serde_json::to_value(c).map_err(|e| e.to_string()))
-                .map(|v| v.and_then(|v| block_from_mcp(&v)))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("the client's sampling result is malformed: {e}"))?;
-            Ok(Sampled {
-                role,
-                content,
-                model: result.model,
-                stop_reason: result.stop_reason,
-            })
+            sampled(result)
         })
     }
 
     fn elicit(&self, message: String, requested_schema: String) -> ClientFuture<Elicited> {
-        let form = self
-            .capabilities
-            .elicitation
-            .as_ref()
-            .is_some_and(|e| e.form.is_some() || e.url.is_none());
-        if !form {
+        if !form_elicitation(&self.capabilities) {
             return unsupported("form elicitation", "elicitation");
         }
-        let params = serde_json::from_str::<Value>(&requested_schema)
-            .map_err(|e| e.to_string())
-            .and_then(|schema| {
-                serde_json::from_value::<ElicitRequestParams>(
-                    json!({ "message": message, "requestedSchema": schema }),
-                )
-                .map_err(|e| e.to_string())
-            })
-            .map_err(|e| {
-                format!(
-                    "the requested schema is not an MCP elicitation schema (a JSON object \
-                     schema of flat string, number, integer, boolean and enum properties): {e}"
-                )
-            });
-        let params = match params {
+        let params = match elicit_params(&message, &requested_schema) {
             Ok(p) => p,
             Err(e) => return Box::pin(async move { Err(e) }),
         };
@@ -186,16 +152,7 @@ impl ClientRequests for PeerClient {
                     "the client answered the elicitation request with something else".into(),
                 );
             };
-            let action = match result.action {
-                ElicitationAction::Accept => ElicitAction::Accept,
-                ElicitationAction::Decline => ElicitAction::Decline,
-                // Cancel, and whatever later revisions add: no answer.
-                _ => ElicitAction::Cancel,
-            };
-            Ok(Elicited {
-                action,
-                content: result.content.map(|c| c.to_string()),
-            })
+            Ok(elicited(result))
         })
     }
 
@@ -206,20 +163,94 @@ impl ClientRequests for PeerClient {
         let peer = self.peer.clone();
         Box::pin(async move {
             let result = peer.list_roots().await.map_err(|e| failed("roots", e))?;
-            Ok(result
-                .roots
-                .into_iter()
-                .map(|r| Root {
-                    uri: r.uri,
-                    name: r.name,
-                })
-                .collect())
+            Ok(roots(result))
         })
     }
 }
 
+/// Whether the client declared form elicitation (an empty `elicitation`
+/// capability means form mode).
+pub(super) fn form_elicitation(capabilities: &ClientCapabilities) -> bool {
+    capabilities
+        .elicitation
+        .as_ref()
+        .is_some_and(|e| e.form.is_some() || e.url.is_none())
+}
+
+/// A plugin's form as MCP elicitation parameters.
+pub(super) fn elicit_params(
+    message: &str,
+    requested_schema: &str,
+) -> Result<ElicitRequestParams, String> {
+    serde_json::from_str::<Value>(requested_schema)
+        .map_err(|e| e.to_string())
+        .and_then(|schema| {
+            serde_json::from_value::<ElicitRequestParams>(
+                json!({ "message": message, "requestedSchema": schema }),
+            )
+            .map_err(|e| e.to_string())
+        })
+        .map_err(|e| {
+            format!(
+                "the requested schema is not an MCP elicitation schema (a JSON object \
+                 schema of flat string, number, integer, boolean and enum properties): {e}"
+            )
+        })
+}
+
+/// The user's answer to a form, for the plugin.
+pub(super) fn elicited(result: ElicitResult) -> Elicited {
+    let action = match result.action {
+        ElicitationAction::Accept => ElicitAction::Accept,
+        ElicitationAction::Decline => ElicitAction::Decline,
+        // Cancel, and whatever later revisions add: no answer.
+        _ => ElicitAction::Cancel,
+    };
+    Elicited {
+        action,
+        content: result.content.map(|c| c.to_string()),
+    }
+}
+
+/// The client's model's answer, for the plugin.
+pub(super) fn sampled(result: CreateMessageResult) -> Result<Sampled, String> {
+    let role = match result.message.role {
+        rmcp::model::Role::User => ClientRole::User,
+        rmcp::model::Role::Assistant => ClientRole::Assistant,
+    };
+    let content = result
+        .message
+        .content
+        .into_vec()
+        .iter()
+        .map(|c| serde_json::to_value(c).map_err(|e| e.to_string()))
+        .map(|v| v.and_then(|v| block_from_mcp(&v)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("the client's sampling result is malformed: {e}"))?;
+    Ok(Sampled {
+        role,
+        content,
+        model: result.model,
+        stop_reason: result.stop_reason,
+    })
+}
+
+/// The client's roots, for the plugin.
+pub(super) fn roots(result: ListRootsResult) -> Vec<Root> {
+    result
+        .roots
+        .into_iter()
+        .map(|r| Root {
+            uri: r.uri,
+            name: r.name,
+        })
+        .collect()
+}
+
 /// A plugin's sampling request as MCP parameters.
-fn sampling_params(request: SamplingRequest) -> Result<CreateMessageRequestParams, String> {
+pub(super) fn sampling_params(
+    request: SamplingRequest,
+) -> Result<CreateMessageRequestParams, String> {
     let messages = request
         .messages
         .into_iter()

@@ -16,6 +16,7 @@ mod client;
 mod convert;
 pub mod http;
 mod resources;
+mod rounds;
 pub mod stdio;
 
 use std::borrow::Cow;
@@ -66,6 +67,8 @@ pub struct McpServer {
     /// MCP tool definitions of the registry snapshot they were made from
     /// (shared by every session).
     tool_cache: Arc<parking_lot::Mutex<Option<ToolCache>>>,
+    /// Seals the state of 2026-07-28 input-required rounds.
+    rounds: Arc<rounds::Rounds>,
 }
 
 /// A registry snapshot and its tools as MCP definitions, by name.
@@ -80,6 +83,7 @@ impl McpServer {
             log_level: Arc::default(),
             subscriptions: Arc::default(),
             tool_cache: Arc::default(),
+            rounds: Arc::new(rounds::Rounds::new()),
         }
     }
 
@@ -111,6 +115,35 @@ impl McpServer {
             subscriptions: Arc::default(),
             ..self.clone()
         }
+    }
+}
+
+impl McpServer {
+    /// For a stateless (2026-07-28) request: the client of this round of
+    /// it, with the answers so far, and the state's binding; `None` for a
+    /// request of a session, whose client is asked directly.
+    fn round(
+        &self,
+        context: &RequestContext<RoleServer>,
+        binding: Vec<u8>,
+        state: Option<&str>,
+        responses: Option<rmcp::model::InputResponses>,
+        stop: &tokio_util::sync::CancellationToken,
+    ) -> Result<Option<(Arc<rounds::RoundClient>, Vec<u8>)>, ErrorData> {
+        if context
+            .protocol_version()
+            .is_some_and(|v| v.has_initialize())
+        {
+            return Ok(None);
+        }
+        let client = self.rounds.client(
+            &binding,
+            state,
+            responses,
+            context.client_capabilities().unwrap_or_default(),
+            stop.clone(),
+        )?;
+        Ok(Some((client, binding)))
     }
 }
 
@@ -348,6 +381,7 @@ impl ServerHandler for McpServer {
             ));
         };
         let returns_content = tool.returns_content;
+        let (state, responses) = (request.request_state, request.input_responses);
         let args = Value::Object(request.arguments.unwrap_or_default());
         // 2026-07-28 requests opt in to log messages per request; 2025-11-25
         // sessions with logging/setLevel.
@@ -413,6 +447,18 @@ impl ServerHandler for McpServer {
         // client closed the connection), the guard cancels the call, which
         // then stops promptly and is still recorded with its meters.
         let ct = context.ct.child_token();
+        // A stateless request asks its client in input-required rounds.
+        let round = self.round(
+            &context,
+            rounds::binding("tools/call", &name, &args),
+            state.as_deref(),
+            responses,
+            &ct,
+        )?;
+        let client = match &round {
+            Some((c, _)) => Some(c.clone() as ClientHandle),
+            None => peer_client,
+        };
         let guard = ct.clone().drop_guard();
         let call = tokio::spawn(run_call(
             registry,
@@ -421,11 +467,16 @@ impl ServerHandler for McpServer {
             ct,
             progress,
             log,
-            peer_client,
+            client,
         ));
         let outcome = call.await.ok().flatten();
         guard.disarm();
         Notices::flush(notices_sent).await;
+        if let Some((c, binding)) = &round
+            && let Some(input) = self.rounds.outcome(c, binding)
+        {
+            return input.map(CallToolResponse::InputRequired);
+        }
         let outcome = outcome
             .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool `{name}`"), None))?;
         Ok(CallToolResponse::Complete(convert::result(
@@ -541,14 +592,35 @@ impl ServerHandler for McpServer {
     ) -> Result<GetPromptResponse, ErrorData> {
         let registry = self.catalog.registry();
         let arguments = string_pairs(request.arguments.iter().flatten());
+        let cancel = context.ct.child_token();
+        let args = Value::Object(request.arguments.clone().unwrap_or_default());
+        let round = self.round(
+            &context,
+            rounds::binding("prompts/get", &request.name, &args),
+            request.request_state.as_deref(),
+            request.input_responses,
+            &cancel,
+        )?;
+        let client = match &round {
+            Some((c, _)) => Some(c.clone() as ClientHandle),
+            None => Some(client::bridge(
+                &context.peer,
+                context.protocol_version(),
+                context.client_capabilities(),
+            )),
+        };
         let ctx = CallContext {
-            cancel: context.ct.child_token(),
+            cancel,
+            client,
             ..CallContext::default()
         };
-        let rendered = registry
-            .get_prompt(&request.name, &arguments, ctx)
-            .await
-            .map_err(|e| extra_error(e, None))?;
+        let rendered = registry.get_prompt(&request.name, &arguments, ctx).await;
+        if let Some((c, binding)) = &round
+            && let Some(input) = self.rounds.outcome(c, binding)
+        {
+            return input.map(GetPromptResponse::InputRequired);
+        }
+        let rendered = rendered.map_err(|e| extra_error(e, None))?;
         convert::rendered_prompt(&rendered)
             .map(GetPromptResponse::Complete)
             .map_err(|e| {

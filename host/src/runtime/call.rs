@@ -329,6 +329,13 @@ pub(super) async fn run(
             &denials,
         )
     });
+    // A call its client stopped for input was not cancelled by anyone.
+    let result = match result {
+        Err(Failure::Cancelled) if spec.client.as_ref().is_some_and(|c| c.awaiting_input()) => {
+            Err(Failure::InputRequired)
+        }
+        other => other,
+    };
     if let Err(f) = &result {
         tracing::debug!(call = spec.label, class = f.class(), "call failed: {f}");
     }

@@ -16,7 +16,8 @@ use super::bindings::bioai::plugin::client;
 use super::call::CallState;
 
 pub use client::{
-    ElicitAction, Elicited, Role as ClientRole, Root, Sampled, SamplingMessage, SamplingRequest,
+    ElicitAction, Elicited, Form, InputRequest, InputResponse, Role as ClientRole, Root, Sampled,
+    SamplingMessage, SamplingRequest,
 };
 
 /// The answer to one client request: the result, or a message saying why
@@ -40,6 +41,79 @@ pub trait ClientRequests: Send + Sync {
 
     /// Asks the client for its roots (MCP `roots/list`).
     fn list_roots(&self) -> ClientFuture<Vec<Root>>;
+
+    /// Asks the client several things at once, each under the plugin's key;
+    /// the answers come in the order of the requests. By default the
+    /// requests go one after another through the single-request methods.
+    fn request_input(&self, requests: Vec<(String, InputRequest)>) -> AnswersFuture {
+        let asks: Vec<AnswerFuture> = requests
+            .into_iter()
+            .map(|(_, request)| match request {
+                InputRequest::Elicit(form) => answer(
+                    self.elicit(form.message, form.requested_schema),
+                    InputResponse::Elicited,
+                ),
+                InputRequest::CreateMessage(r) => {
+                    answer(self.create_message(r), InputResponse::Sampled)
+                }
+                InputRequest::ListRoots => answer(self.list_roots(), InputResponse::Roots),
+            })
+            .collect();
+        Box::pin(async move {
+            let mut answers = Vec::with_capacity(asks.len());
+            for ask in asks {
+                answers.push(ask.await);
+            }
+            answers
+        })
+    }
+
+    /// Whether the client stopped the call to ask for input it does not
+    /// have yet (a 2026-07-28 input-required round): the call then ends as
+    /// [`super::Failure::InputRequired`] rather than as cancelled.
+    fn awaiting_input(&self) -> bool {
+        false
+    }
+}
+
+/// The answer to one of several requests (failures included).
+pub type AnswerFuture = Pin<Box<dyn Future<Output = InputResponse> + Send>>;
+
+/// The answers to several requests, in order.
+pub type AnswersFuture = Pin<Box<dyn Future<Output = Vec<InputResponse>> + Send>>;
+
+/// One request's answer as an [`InputResponse`].
+fn answer<T: Send + 'static>(ask: ClientFuture<T>, wrap: fn(T) -> InputResponse) -> AnswerFuture {
+    Box::pin(async move { ask.await.map_or_else(InputResponse::Failed, wrap) })
+}
+
+/// At most this many requests in one `request-input`.
+const MAX_REQUESTS: usize = 16;
+
+/// Why a `request-input` batch is malformed, if it is.
+fn check_requests(requests: &[(String, InputRequest)]) -> Result<(), String> {
+    if requests.len() > MAX_REQUESTS {
+        return Err(format!(
+            "{} requests at once; at most {MAX_REQUESTS} may be sent to the client",
+            requests.len()
+        ));
+    }
+    let mut keys = std::collections::HashSet::new();
+    for (key, request) in requests {
+        if key.is_empty() || key.len() > 256 {
+            return Err("each request needs a key of 1 to 256 bytes".into());
+        }
+        if !keys.insert(key.as_str()) {
+            return Err(format!(
+                "the key `{key}` is used twice; keys must be unique"
+            ));
+        }
+        if let InputRequest::Elicit(form) = request {
+            check_len("elicitation message", form.message.len())?;
+            check_len("requested schema", form.requested_schema.len())?;
+        }
+    }
+    Ok(())
 }
 
 /// A call's way to its client, shared by the call's host imports.
@@ -91,5 +165,22 @@ impl client::Host for CallState {
             return Err(no_client("roots"));
         };
         client.list_roots().await
+    }
+
+    async fn request_input(&mut self, requests: Vec<(String, InputRequest)>) -> Vec<InputResponse> {
+        let n = requests.len();
+        let failed = |message: String| vec![InputResponse::Failed(message); n];
+        if let Err(e) = check_requests(&requests) {
+            return failed(e);
+        }
+        let Some(client) = self.client.clone() else {
+            return failed(no_client("input requests"));
+        };
+        let mut answers = client.request_input(requests).await;
+        // A client handle must answer each request; pad rather than trust it.
+        answers.resize_with(n, || {
+            InputResponse::Failed("the client gave no answer to this request".into())
+        });
+        answers
     }
 }

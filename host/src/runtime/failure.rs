@@ -58,6 +58,11 @@ pub enum Failure {
     /// The caller cancelled the call.
     #[error("the call was cancelled")]
     Cancelled,
+    /// The call stopped to ask the client for input it has not given yet
+    /// (a 2026-07-28 input-required result); it runs again when the client
+    /// retries with its answers.
+    #[error("the call stopped to ask the client for input; it runs again with the answers")]
+    InputRequired,
     /// The component could not be instantiated for this call (for example the
     /// instance pool is exhausted or the policy's directories vanished).
     #[error("the plugin could not be started: {message}")]
@@ -78,6 +83,7 @@ impl Failure {
             Failure::Denied { .. } => "denied",
             Failure::BadArguments { .. } => "bad_arguments",
             Failure::Cancelled => "cancelled",
+            Failure::InputRequired => "input_required",
             Failure::Instantiation { .. } => "instantiation",
         }
     }

@@ -31,8 +31,9 @@ pub use agent::{
 };
 pub use call::{CallSpec, LogSink, Outcome, ProgressSink};
 pub use client::{
-    ClientFuture, ClientHandle, ClientRequests, ClientRole, ElicitAction, Elicited, Root, Sampled,
-    SamplingMessage, SamplingRequest,
+    AnswerFuture, AnswersFuture, ClientFuture, ClientHandle, ClientRequests, ClientRole,
+    ElicitAction, Elicited, Form, InputRequest, InputResponse, Root, Sampled, SamplingMessage,
+    SamplingRequest,
 };
 pub use failure::Failure;
 pub use meters::Meters;
@@ -52,6 +53,7 @@ pub mod bindings {
             "bioai:plugin/client.create-message": async,
             "bioai:plugin/client.elicit": async,
             "bioai:plugin/client.list-roots": async,
+            "bioai:plugin/client.request-input": async,
             "bioai:plugin/agent": async,
         },
     });

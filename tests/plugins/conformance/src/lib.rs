@@ -7,7 +7,7 @@ mod component {
     bioai_sdk::generate!("test:conformance/conformance");
 
     use bioai::plugin::content::{Block, EmbeddedResource, Media};
-    use bioai_sdk::client;
+    use bioai_sdk::client::{self, InputRequest, InputResponse};
     use exports::bioai::plugin::completions::{self, Reference};
     use exports::bioai::plugin::headers::{self, HeaderParam};
     use exports::bioai::plugin::prompts::{self, Message, Prompt, PromptArgument, Rendered, Role};
@@ -164,7 +164,175 @@ mod component {
             let lines: Vec<String> = roots.into_iter().map(|r| r.uri).collect();
             Ok(vec![Block::Text(format!("Roots:\n{}", lines.join("\n")))])
         }
+
+        fn test_input_required_result_elicitation() -> Result<Vec<Block>, String> {
+            let [name] = ask([("user_name", form("What is your name?", NAME_SCHEMA))])?;
+            Ok(text(format!("Hello, {}!", field(&name, "name")?)))
+        }
+
+        fn test_input_required_result_sampling() -> Result<Vec<Block>, String> {
+            let [answer] = ask([(
+                "capital_question",
+                sample("What is the capital of France?", 100),
+            )])?;
+            Ok(text(format!("LLM response: {}", sampled_text(&answer)?)))
+        }
+
+        fn test_input_required_result_list_roots() -> Result<Vec<Block>, String> {
+            let [roots] = ask([("client_roots", InputRequest::ListRoots)])?;
+            Ok(text(format!("Roots: {}", root_uris(&roots)?)))
+        }
+
+        fn test_input_required_result_request_state() -> Result<Vec<Block>, String> {
+            let [ok] = ask([("confirm", form("Please confirm", CONFIRM_SCHEMA))])?;
+            Ok(text(format!("state-ok: confirmed {}", field(&ok, "ok")?)))
+        }
+
+        fn test_input_required_result_multiple_inputs() -> Result<Vec<Block>, String> {
+            let [name, greeting, roots] = ask([
+                ("user_name", form("What is your name?", NAME_SCHEMA)),
+                ("greeting", sample("Generate a greeting", 50)),
+                ("client_roots", InputRequest::ListRoots),
+            ])?;
+            Ok(text(format!(
+                "name: {}; greeting: {}; roots: {}",
+                field(&name, "name")?,
+                sampled_text(&greeting)?,
+                root_uris(&roots)?
+            )))
+        }
+
+        fn test_input_required_result_multi_round() -> Result<Vec<Block>, String> {
+            let [name] = ask([("step1", form("Step 1: What is your name?", NAME_SCHEMA))])?;
+            let [color] = ask([(
+                "step2",
+                form("Step 2: What is your favorite color?", COLOR_SCHEMA),
+            )])?;
+            Ok(text(format!(
+                "{} likes {}",
+                field(&name, "name")?,
+                field(&color, "color")?
+            )))
+        }
+
+        fn test_input_required_result_tampered_state() -> Result<Vec<Block>, String> {
+            let [ok] = ask([("confirm", form("Please confirm", CONFIRM_SCHEMA))])?;
+            Ok(text(format!("confirmed {}", field(&ok, "ok")?)))
+        }
+
+        fn test_input_required_result_capabilities() -> Result<Vec<Block>, String> {
+            let answers = client::request_input(&[
+                ("user_name".into(), form("What is your name?", NAME_SCHEMA)),
+                (
+                    "capital_question".into(),
+                    sample("What is the capital of France?", 100),
+                ),
+            ]);
+            let lines: Vec<String> = answers
+                .iter()
+                .map(|a| match a {
+                    InputResponse::Failed(why) => format!("not asked: {why}"),
+                    InputResponse::Elicited(e) => format!("form: {}", elicited(e)),
+                    InputResponse::Sampled(s) => {
+                        format!("model: {}", client::text_of(&s.content).unwrap_or_default())
+                    }
+                    InputResponse::Roots(r) => format!("{} roots", r.len()),
+                })
+                .collect();
+            Ok(text(lines.join("\n")))
+        }
     }
+
+    /// Asks the client for `N` things at once; fails on the first failure.
+    fn ask<const N: usize>(
+        requests: [(&str, InputRequest); N],
+    ) -> Result<[InputResponse; N], String> {
+        let requests: Vec<(String, InputRequest)> = requests
+            .into_iter()
+            .map(|(k, r)| (k.to_string(), r))
+            .collect();
+        let answers = client::request_input(&requests);
+        for (a, (key, _)) in answers.iter().zip(&requests) {
+            if let InputResponse::Failed(why) = a {
+                return Err(format!("no answer to `{key}`: {why}"));
+            }
+        }
+        answers
+            .try_into()
+            .map_err(|_| "the host answered a different number of requests".to_string())
+    }
+
+    fn form(message: &str, schema: &str) -> InputRequest {
+        InputRequest::Elicit(client::Form {
+            message: message.into(),
+            requested_schema: schema.into(),
+        })
+    }
+
+    fn sample(prompt: &str, max_tokens: u32) -> InputRequest {
+        InputRequest::CreateMessage(client::SamplingRequest {
+            messages: vec![client::SamplingMessage {
+                role: client::Role::User,
+                content: client::Block::Text(prompt.into()),
+            }],
+            max_tokens,
+            system_prompt: None,
+            temperature: None,
+            stop_sequences: vec![],
+        })
+    }
+
+    fn text(t: String) -> Vec<Block> {
+        vec![Block::Text(t)]
+    }
+
+    /// The value of `name` in an accepted form, as JSON text.
+    fn field(answer: &InputResponse, name: &str) -> Result<String, String> {
+        let InputResponse::Elicited(e) = answer else {
+            return Err("expected a form answer".into());
+        };
+        if e.action != client::ElicitAction::Accept {
+            return Err(format!("the user chose {}", client::action_name(e.action)));
+        }
+        let content = e.content.as_deref().unwrap_or("{}");
+        // `"name":"Ada"` -> `Ada`; `"ok":true` -> `true` (flat forms only).
+        let key = format!("\"{name}\":");
+        let rest = content
+            .split_once(&key)
+            .map(|(_, r)| r)
+            .ok_or_else(|| format!("the form has no `{name}`: {content}"))?;
+        let value = rest.split([',', '}']).next().unwrap_or_default().trim();
+        Ok(value.trim_matches('"').to_string())
+    }
+
+    fn sampled_text(answer: &InputResponse) -> Result<String, String> {
+        match answer {
+            InputResponse::Sampled(s) => {
+                client::text_of(&s.content).ok_or_else(|| "the model answered without text".into())
+            }
+            _ => Err("expected the model's answer".into()),
+        }
+    }
+
+    fn root_uris(answer: &InputResponse) -> Result<String, String> {
+        match answer {
+            InputResponse::Roots(r) => Ok(r
+                .iter()
+                .map(|r| r.uri.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")),
+            _ => Err("expected the client's roots".into()),
+        }
+    }
+
+    const NAME_SCHEMA: &str =
+        r#"{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}"#;
+    const CONFIRM_SCHEMA: &str =
+        r#"{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]}"#;
+    const COLOR_SCHEMA: &str =
+        r#"{"type":"object","properties":{"color":{"type":"string"}},"required":["color"]}"#;
+    const CONTEXT_SCHEMA: &str =
+        r#"{"type":"object","properties":{"context":{"type":"string"}},"required":["context"]}"#;
 
     /// An elicitation answer as `action=..., content=...`.
     fn elicited(answer: &client::Elicited) -> String {
@@ -314,6 +482,11 @@ mod component {
                     vec![argument("resourceUri", "URI of the resource to embed")],
                 ),
                 prompt("test_prompt_with_image", "A prompt with an image", vec![]),
+                prompt(
+                    "test_input_required_result_prompt",
+                    "A prompt that asks the user for its context (input-required rounds)",
+                    vec![],
+                ),
             ]
         }
 
@@ -342,6 +515,16 @@ mod component {
                     user(image()),
                     user(Block::Text("Please analyze the image above.".into())),
                 ],
+                "test_input_required_result_prompt" => {
+                    let [context] = ask([(
+                        "user_context",
+                        form("What context should the prompt use?", CONTEXT_SCHEMA),
+                    )])?;
+                    vec![user(Block::Text(format!(
+                        "Answer with this context in mind: {}",
+                        field(&context, "context")?
+                    )))]
+                }
                 other => return Err(format!("no prompt named `{other}`")),
             };
             Ok(Rendered {

@@ -1,0 +1,505 @@
+//! Multi-round-trip requests (MCP 2026-07-28, SEP-2322): how a plugin's
+//! requests to the client (sampling, elicitation, roots) work when requests
+//! are stateless and the server cannot send the client requests of its own.
+//!
+//! A call runs with a [`RoundClient`] holding the answers the client has
+//! given so far. When the plugin asks for something that has no answer yet,
+//! the round client notes the request and stops the call; the handler then
+//! returns an input-required result with every open request and a sealed
+//! `requestState` carrying the answers so far. The client retries the same
+//! request with its answers (`inputResponses`) and the state; the call runs
+//! again from the start, and this time its requests are answered at once.
+//! Each round is a real, metered call; a plugin asks once for all it needs
+//! ([`crate::runtime::ClientRequests::request_input`]) to keep rounds few.
+//!
+//! The state is sealed with HMAC-SHA256 ([`RequestStateCodec`]) under a
+//! per-process key, bound to the method, the tool or prompt and its
+//! arguments: a tampered state, or one replayed against another call, is
+//! refused. A state from before a host restart is refused too, and the
+//! client starts over.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rmcp::ErrorData;
+use rmcp::model::{
+    ClientCapabilities, CreateMessageResult, ElicitResult, InputRequest as McpInputRequest,
+    InputRequests, InputRequiredResult, InputResponses, ListRootsResult, RequestStateCodec,
+    SealOptions,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::client::{
+    elicit_params, elicited, form_elicitation, roots, sampled, sampling_params, unsupported_message,
+};
+use crate::runtime::{
+    ClientFuture, ClientRequests, Elicited, Form, InputRequest, InputResponse, Root, Sampled,
+    SamplingRequest,
+};
+
+/// How long a sealed state stays valid: a user may take a while to fill in
+/// a form, but not days.
+const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Seals and opens the `requestState` of this server's rounds.
+pub(super) struct Rounds {
+    codec: RequestStateCodec,
+}
+
+/// What a sealed state carries: the answers of the rounds before.
+#[derive(Serialize, Deserialize, Default)]
+struct State {
+    answers: BTreeMap<String, Value>,
+}
+
+impl Rounds {
+    /// Rounds sealed under a fresh random key.
+    pub(super) fn new() -> Self {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the operating system's random source failed");
+        Self {
+            codec: RequestStateCodec::new(key.to_vec()),
+        }
+    }
+
+    /// The client of one round of the request `binding` names (method, name
+    /// and arguments): the answers of the echoed `state` and the retry's
+    /// `responses`. A state that fails verification is an invalid-params
+    /// error; so is a response that is not a JSON object.
+    pub(super) fn client(
+        &self,
+        binding: &[u8],
+        state: Option<&str>,
+        responses: Option<InputResponses>,
+        capabilities: ClientCapabilities,
+        stop: CancellationToken,
+    ) -> Result<Arc<RoundClient>, ErrorData> {
+        let mut answers = match state {
+            None => BTreeMap::new(),
+            Some(sealed) => {
+                let state: State = self.codec.open_json_with(sealed, binding).map_err(|e| {
+                    ErrorData::invalid_params(
+                        format!(
+                            "requestState failed its integrity check ({e}): it was changed, \
+                             belongs to another request or expired, or the server restarted; \
+                             send the request again without requestState and inputResponses"
+                        ),
+                        None,
+                    )
+                })?;
+                state.answers
+            }
+        };
+        for (key, value) in responses.unwrap_or_default() {
+            if !value.is_object() {
+                return Err(ErrorData::invalid_params(
+                    format!(
+                        "inputResponses.{key} must be the client's result object \
+                         (an elicitation, sampling or roots result), not {value}"
+                    ),
+                    None,
+                ));
+            }
+            answers.insert(key, value);
+        }
+        Ok(Arc::new(RoundClient {
+            answers,
+            capabilities,
+            asked: AtomicU32::new(0),
+            open: parking_lot::Mutex::new(Open::default()),
+            stop,
+        }))
+    }
+
+    /// After the call: the input-required result, when the call stopped
+    /// for input (or an error, when an answer was malformed); `None` when
+    /// it ran to its end.
+    pub(super) fn outcome(
+        &self,
+        client: &RoundClient,
+        binding: &[u8],
+    ) -> Option<Result<InputRequiredResult, ErrorData>> {
+        let open = std::mem::take(&mut *client.open.lock());
+        if let Some(message) = open.malformed {
+            return Some(Err(ErrorData::invalid_params(message, None)));
+        }
+        if open.requests.is_empty() {
+            return None;
+        }
+        let state = State {
+            answers: client.answers.clone(),
+        };
+        let options = SealOptions::new().associated_data(binding).ttl(STATE_TTL);
+        Some(
+            self.codec
+                .seal_json_with(&state, &options)
+                .map(|sealed| InputRequiredResult::new(Some(open.requests), Some(sealed)))
+                .map_err(|e| {
+                    ErrorData::internal_error(
+                        format!("requestState could not be sealed: {e}"),
+                        None,
+                    )
+                }),
+        )
+    }
+}
+
+/// What binds a state to its request: the method, the tool's or prompt's
+/// name and the arguments.
+pub(super) fn binding(method: &str, name: &str, arguments: &Value) -> Vec<u8> {
+    let mut b = format!("{method}\n{name}\n").into_bytes();
+    b.extend_from_slice(arguments.to_string().as_bytes());
+    b
+}
+
+/// The requests a round stopped for.
+#[derive(Default)]
+struct Open {
+    requests: InputRequests,
+    /// Set when an answer the plugin needs is malformed.
+    malformed: Option<String>,
+}
+
+/// The plugin's client during one round of a stateless request.
+pub(super) struct RoundClient {
+    answers: BTreeMap<String, Value>,
+    capabilities: ClientCapabilities,
+    /// Single requests so far: their keys are their order in the call.
+    asked: AtomicU32,
+    open: parking_lot::Mutex<Open>,
+    /// Stops the call when it needs input it does not have.
+    stop: CancellationToken,
+}
+
+impl RoundClient {
+    /// The next key for a single request of `kind`.
+    fn next_key(&self, kind: &str) -> String {
+        let n = self.asked.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{kind}-{n}")
+    }
+
+    /// One request's answer from a batch of one.
+    fn single<T: Send + 'static>(
+        &self,
+        kind: &str,
+        request: InputRequest,
+        take: fn(InputResponse) -> Option<T>,
+    ) -> ClientFuture<T> {
+        let key = self.next_key(kind);
+        let answers = self.request_input(vec![(key, request)]);
+        Box::pin(async move {
+            match answers.await.into_iter().next() {
+                Some(InputResponse::Failed(e)) => Err(e),
+                Some(answer) => take(answer)
+                    .ok_or_else(|| "the client answered with a different kind of result".into()),
+                None => Err("the client gave no answer".into()),
+            }
+        })
+    }
+
+    /// The answer to `request` under `key`: `Ok(Some)` from the client's
+    /// answers, `Ok(None)` when it must be asked for, `Err` for a request
+    /// the client cannot answer (a failure for the plugin).
+    fn lookup(&self, key: &str, request: &InputRequest) -> Result<Option<InputResponse>, Asked> {
+        let Some(value) = self.answers.get(key) else {
+            return Ok(None);
+        };
+        let malformed = |what: &str, e: serde_json::Error| {
+            Asked::Malformed(format!(
+                "inputResponses.{key} is not {what} ({e}); answer the request `{key}` with \
+                 the result its method returns"
+            ))
+        };
+        let answer = match request {
+            InputRequest::Elicit(_) => serde_json::from_value::<ElicitResult>(value.clone())
+                .map(|r| InputResponse::Elicited(elicited(r)))
+                .map_err(|e| malformed("an elicitation result", e))?,
+            InputRequest::CreateMessage(_) => {
+                serde_json::from_value::<CreateMessageResult>(value.clone())
+                    .map_err(|e| malformed("a sampling result", e))
+                    .map(|r| {
+                        sampled(r).map_or_else(InputResponse::Failed, InputResponse::Sampled)
+                    })?
+            }
+            InputRequest::ListRoots => serde_json::from_value::<ListRootsResult>(value.clone())
+                .map(|r| InputResponse::Roots(roots(r)))
+                .map_err(|e| malformed("a roots result", e))?,
+        };
+        Ok(Some(answer))
+    }
+
+    /// `request` as an MCP input request, or why it cannot be sent.
+    fn to_mcp(&self, request: &InputRequest) -> Result<McpInputRequest, String> {
+        let (method, params) = match request {
+            InputRequest::Elicit(Form {
+                message,
+                requested_schema,
+            }) => {
+                if !form_elicitation(&self.capabilities) {
+                    return Err(unsupported_message("form elicitation", "elicitation"));
+                }
+                let params = elicit_params(message, requested_schema)?;
+                ("elicitation/create", serde_json::to_value(params))
+            }
+            InputRequest::CreateMessage(r) => {
+                if self.capabilities.sampling.is_none() {
+                    return Err(unsupported_message("sampling", "sampling"));
+                }
+                let params = sampling_params(r.clone())?;
+                ("sampling/createMessage", serde_json::to_value(params))
+            }
+            InputRequest::ListRoots => {
+                if self.capabilities.roots.is_none() {
+                    return Err(unsupported_message("roots", "roots"));
+                }
+                ("roots/list", Ok(json!({})))
+            }
+        };
+        let params = params.map_err(|e| e.to_string())?;
+        serde_json::from_value(json!({ "method": method, "params": params }))
+            .map_err(|e| format!("the request cannot be sent to the client: {e}"))
+    }
+}
+
+/// Why a request has no answer.
+enum Asked {
+    Malformed(String),
+}
+
+impl ClientRequests for RoundClient {
+    fn can_sample(&self) -> bool {
+        self.capabilities.sampling.is_some()
+    }
+
+    fn create_message(&self, request: SamplingRequest) -> ClientFuture<Sampled> {
+        self.single(
+            "sampling",
+            InputRequest::CreateMessage(request),
+            |a| match a {
+                InputResponse::Sampled(s) => Some(s),
+                _ => None,
+            },
+        )
+    }
+
+    fn elicit(&self, message: String, requested_schema: String) -> ClientFuture<Elicited> {
+        let form = Form {
+            message,
+            requested_schema,
+        };
+        self.single("elicitation", InputRequest::Elicit(form), |a| match a {
+            InputResponse::Elicited(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    fn list_roots(&self) -> ClientFuture<Vec<Root>> {
+        self.single("roots", InputRequest::ListRoots, |a| match a {
+            InputResponse::Roots(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    fn request_input(
+        &self,
+        requests: Vec<(String, InputRequest)>,
+    ) -> crate::runtime::AnswersFuture {
+        let mut answers = Vec::with_capacity(requests.len());
+        let mut open = InputRequests::new();
+        for (key, request) in &requests {
+            match self.lookup(key, request) {
+                Ok(Some(answer)) => answers.push(answer),
+                Ok(None) => match self.to_mcp(request) {
+                    Ok(r) => {
+                        open.insert(key.clone(), r);
+                        answers.push(InputResponse::Failed(String::new()));
+                    }
+                    // The client cannot be asked: the plugin hears why now.
+                    Err(e) => answers.push(InputResponse::Failed(e)),
+                },
+                Err(Asked::Malformed(m)) => {
+                    self.open.lock().malformed = Some(m);
+                    self.stop.cancel();
+                    return Box::pin(std::future::pending());
+                }
+            }
+        }
+        if open.is_empty() {
+            return Box::pin(async move { answers });
+        }
+        // Stop the call; it runs again when the client has answered.
+        self.open.lock().requests.extend(open);
+        self.stop.cancel();
+        Box::pin(std::future::pending())
+    }
+
+    fn awaiting_input(&self) -> bool {
+        let open = self.open.lock();
+        !open.requests.is_empty() || open.malformed.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(v: Value) -> ClientCapabilities {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn form() -> InputRequest {
+        InputRequest::Elicit(Form {
+            message: "What is your name?".into(),
+            requested_schema: r#"{"type":"object","properties":{"name":{"type":"string"}}}"#.into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_request_stops_the_call_and_is_sealed_with_the_answers() {
+        let rounds = Rounds::new();
+        let bind = binding("tools/call", "t", &json!({}));
+        let stop = CancellationToken::new();
+        let client = rounds
+            .client(
+                &bind,
+                None,
+                None,
+                caps(json!({"elicitation": {}})),
+                stop.clone(),
+            )
+            .unwrap();
+        let answers = client.request_input(vec![("user_name".into(), form())]);
+        assert!(stop.is_cancelled());
+        assert!(client.awaiting_input());
+        drop(answers);
+        let result = rounds.outcome(&client, &bind).unwrap().unwrap();
+        let v = serde_json::to_value(&result).unwrap();
+        assert_eq!(v["resultType"], "input_required");
+        assert_eq!(
+            v["inputRequests"]["user_name"]["method"],
+            "elicitation/create"
+        );
+        let state = v["requestState"].as_str().unwrap().to_string();
+
+        // The retry: answered from the responses, the state verified.
+        let mut responses = InputResponses::new();
+        responses.insert(
+            "user_name".into(),
+            json!({"action": "accept", "content": {"name": "Ada"}}),
+        );
+        let stop = CancellationToken::new();
+        let client = rounds
+            .client(
+                &bind,
+                Some(&state),
+                Some(responses),
+                caps(json!({"elicitation": {}})),
+                stop.clone(),
+            )
+            .unwrap();
+        let answers = client
+            .request_input(vec![("user_name".into(), form())])
+            .await;
+        assert!(!stop.is_cancelled());
+        match &answers[0] {
+            InputResponse::Elicited(e) => {
+                assert_eq!(e.content.as_deref(), Some(r#"{"name":"Ada"}"#))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(rounds.outcome(&client, &bind).is_none());
+
+        // Tampered, or replayed against another tool: refused.
+        let tampered = format!("{state}x");
+        for (s, b) in [
+            (tampered.as_str(), bind.clone()),
+            (state.as_str(), binding("tools/call", "other", &json!({}))),
+        ] {
+            let e = rounds
+                .client(
+                    &b,
+                    Some(s),
+                    None,
+                    ClientCapabilities::default(),
+                    CancellationToken::new(),
+                )
+                .err()
+                .expect("refused");
+            assert!(e.message.contains("integrity"), "{}", e.message);
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_the_client_cannot_answer_fail_at_once_and_others_stay_open() {
+        let rounds = Rounds::new();
+        let bind = binding("tools/call", "t", &json!({}));
+        let stop = CancellationToken::new();
+        let client = rounds
+            .client(
+                &bind,
+                None,
+                None,
+                caps(json!({"sampling": {}})),
+                stop.clone(),
+            )
+            .unwrap();
+        let sample = InputRequest::CreateMessage(SamplingRequest {
+            messages: vec![],
+            max_tokens: 10,
+            system_prompt: None,
+            temperature: None,
+            stop_sequences: vec![],
+        });
+        drop(client.request_input(vec![("form".into(), form()), ("llm".into(), sample)]));
+        let v = serde_json::to_value(rounds.outcome(&client, &bind).unwrap().unwrap()).unwrap();
+        let keys: Vec<&String> = v["inputRequests"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["llm"]);
+    }
+
+    #[test]
+    fn malformed_answers_are_refused_with_the_key() {
+        let rounds = Rounds::new();
+        let bind = binding("tools/call", "t", &json!({}));
+        let mut responses = InputResponses::new();
+        responses.insert("user_name".into(), json!(12345));
+        let e = rounds
+            .client(
+                &bind,
+                None,
+                Some(responses),
+                ClientCapabilities::default(),
+                CancellationToken::new(),
+            )
+            .err()
+            .expect("refused");
+        assert!(
+            e.message.contains("inputResponses.user_name"),
+            "{}",
+            e.message
+        );
+
+        let mut responses = InputResponses::new();
+        responses.insert("user_name".into(), json!({"no": "action"}));
+        let stop = CancellationToken::new();
+        let client = rounds
+            .client(
+                &bind,
+                None,
+                Some(responses),
+                ClientCapabilities::default(),
+                stop.clone(),
+            )
+            .unwrap();
+        drop(client.request_input(vec![("user_name".into(), form())]));
+        assert!(stop.is_cancelled());
+        let e = rounds.outcome(&client, &bind).unwrap().err().unwrap();
+        assert!(
+            e.message.contains("not an elicitation result"),
+            "{}",
+            e.message
+        );
+    }
+}
