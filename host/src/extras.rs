@@ -19,6 +19,8 @@ pub(crate) const RESOURCES_INTERFACE: &str = "bioai:plugin/resources@0.1.0";
 pub(crate) const COMPLETIONS_INTERFACE: &str = "bioai:plugin/completions@0.1.0";
 /// The export name of the `headers` interface.
 pub(crate) const HEADERS_INTERFACE: &str = "bioai:plugin/headers@0.1.0";
+/// The export name of the `tool-details` interface.
+pub(crate) const TOOL_DETAILS_INTERFACE: &str = "bioai:plugin/tool-details@0.1.0";
 
 /// Whether `export_name` is one of the optional interfaces handled here
 /// (their functions are not tools).
@@ -28,6 +30,7 @@ pub(crate) fn is_extra_interface(export_name: &str) -> bool {
         RESOURCES_INTERFACE,
         COMPLETIONS_INTERFACE,
         HEADERS_INTERFACE,
+        TOOL_DETAILS_INTERFACE,
     ]
     .contains(&export_name)
 }
@@ -114,6 +117,20 @@ impl HeaderParam {
     }
 }
 
+/// More about one tool than its WIT signature says (`tool-details`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolDetail {
+    /// The exported function's name as written in WIT.
+    pub tool: String,
+    /// Its name within the namespace, instead of the WIT name's.
+    pub name: Option<String>,
+    /// A JSON Schema 2020-12 for its arguments, as text.
+    pub input_schema: Option<String>,
+    /// Client capabilities it cannot work without (`sampling`,
+    /// `elicitation`, `roots`).
+    pub requires: Vec<String>,
+}
+
 /// Everything a plugin listed at load time besides its tools.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PluginExtras {
@@ -125,6 +142,8 @@ pub struct PluginExtras {
     pub templates: Vec<TemplateInfo>,
     /// Its tool parameters mirrored into headers (`headers.header-params`).
     pub header_params: Vec<HeaderParam>,
+    /// More about its tools (`tool-details.tool-details`).
+    pub tool_details: Vec<ToolDetail>,
 }
 
 /// What an argument completion is for.

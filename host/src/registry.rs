@@ -23,8 +23,8 @@ use wit_parser::{Function, Resolve, WorldItem};
 
 use crate::extras::{
     COMPLETIONS_INTERFACE, CompletionRef, ExtraError, HEADERS_INTERFACE, PROMPTS_INTERFACE,
-    PluginExtras, PromptInfo, RESOURCES_INTERFACE, ResourceInfo, TemplateInfo, is_extra_interface,
-    match_template,
+    PluginExtras, PromptInfo, RESOURCES_INTERFACE, ResourceInfo, TOOL_DETAILS_INTERFACE,
+    TemplateInfo, is_extra_interface, match_template,
 };
 use crate::runtime::{
     CallSpec, Captured, ClientHandle, Failure, LogSink, Meters, PluginInfo, Program, ProgressSink,
@@ -101,6 +101,16 @@ pub enum LoadError {
         /// The host's maximum.
         max: u64,
     },
+    /// The plugin's `tool-details` for a tool are unusable.
+    #[error("{path}: the tool-details of `{tool}` are wrong: {message}")]
+    ToolDetails {
+        /// The plugin file.
+        path: PathBuf,
+        /// The function the details are for.
+        tool: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// MCP-style hints about a tool.
@@ -153,8 +163,15 @@ pub struct Tool {
     /// The WIT export it calls, e.g. `bioai:seq/sequence@0.1.0#gc-content`;
     /// `host` for a tool the host implements itself.
     pub export: String,
+    /// Client capabilities the tool cannot work without (`sampling`,
+    /// `elicitation`, `roots`), from the plugin's `tool-details`.
+    pub requires: Vec<String>,
     #[serde(skip)]
     export_ref: Option<(Function, ComponentExportIndex)>,
+    /// The plugin's own input schema, compiled: every call's arguments are
+    /// checked against it (the derived schema is enforced by the WIT types).
+    #[serde(skip)]
+    input_check: Option<Arc<jsonschema::Validator>>,
 }
 
 impl Tool {
@@ -177,7 +194,9 @@ impl Tool {
             annotations: ToolAnnotations::default(),
             plugin: provider.into(),
             export: "host".to_string(),
+            requires: Vec::new(),
             export_ref: None,
+            input_check: None,
         }
     }
 }
@@ -868,6 +887,16 @@ async fn call_tool(
             stderr: Captured::default(),
         };
     };
+    if let Err(f) = check_input(tool, args) {
+        return ToolOutcome {
+            tool: tool.name.clone(),
+            plugin: plugin.name.clone(),
+            result: Err(f.into()),
+            meters: Meters::default(),
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+        };
+    }
     call_function(runtime, plugin, &tool.name, function, index, args, ctx).await
 }
 
@@ -1144,7 +1173,9 @@ async fn prepare(
                 plugin: name.clone(),
                 export,
                 name: tool_name,
+                requires: Vec::new(),
                 export_ref: Some((func.clone(), index)),
+                input_check: None,
             });
         }
     }
@@ -1170,6 +1201,7 @@ async fn prepare(
         resolve: Arc::new(resolve),
     };
     plugin.extras = list_extras(runtime, &plugin).await;
+    apply_tool_details(&plugin, &mut tools)?;
     mark_header_params(&plugin, &mut tools);
     Ok(Prepared { plugin, tools })
 }
@@ -1178,6 +1210,141 @@ async fn prepare(
 /// in its tools' input schemas. Declarations that name no tool or
 /// parameter, a parameter that is not a string, number or boolean, or an
 /// unusable header name are logged and ignored.
+/// The client capabilities a plugin's tool may require.
+const CAPABILITIES: [&str; 3] = ["sampling", "elicitation", "roots"];
+
+/// Applies the plugin's `tool-details`: its own input schemas (checked to
+/// be JSON Schema 2020-12 object schemas over the function's parameters, and
+/// compiled for checking calls) and required client capabilities. A detail
+/// that is wrong refuses the plugin, saying which tool and why: serving a
+/// schema that differs from what the host enforces would mislead clients.
+fn apply_tool_details(plugin: &Plugin, tools: &mut [Tool]) -> Result<(), LoadError> {
+    let bad = |tool: &str, message: String| LoadError::ToolDetails {
+        path: plugin.path.clone(),
+        tool: tool.to_string(),
+        message,
+    };
+    let mut renamed = Vec::new();
+    for detail in &plugin.extras.tool_details {
+        let tool = tools
+            .iter_mut()
+            .find(|t| {
+                t.export_ref
+                    .as_ref()
+                    .is_some_and(|(f, _)| f.name == detail.tool)
+            })
+            .ok_or_else(|| bad(&detail.tool, "the plugin exports no such tool".into()))?;
+        for c in &detail.requires {
+            if !CAPABILITIES.contains(&c.as_str()) {
+                return Err(bad(
+                    &detail.tool,
+                    format!("unknown client capability `{c}`"),
+                ));
+            }
+        }
+        tool.requires = detail.requires.clone();
+        if let Some(name) = &detail.name {
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            if !valid {
+                return Err(bad(
+                    &detail.tool,
+                    format!(
+                        "`{name}` is not a tool name: use 1 to 64 ASCII letters, digits, `_`, `-` and `.`"
+                    ),
+                ));
+            }
+            let full = qualified(&plugin.namespace, name);
+            renamed.push((tool.name.clone(), full.clone()));
+            tool.name = full;
+        }
+        let Some(text) = &detail.input_schema else {
+            continue;
+        };
+        let schema: Value = serde_json::from_str(text)
+            .map_err(|e| bad(&detail.tool, format!("the input schema is not JSON: {e}")))?;
+        if schema.get("type").and_then(Value::as_str) != Some("object") {
+            return Err(bad(
+                &detail.tool,
+                "the input schema must be an object schema (`\"type\": \"object\"`)".into(),
+            ));
+        }
+        let params = tool
+            .input_schema
+            .get("properties")
+            .and_then(Value::as_object);
+        for name in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|p| p.keys())
+        {
+            if !params.is_some_and(|p| p.contains_key(name)) {
+                return Err(bad(
+                    &detail.tool,
+                    format!(
+                        "the input schema has a property `{name}` the function has no parameter for"
+                    ),
+                ));
+            }
+        }
+        jsonschema::draft202012::meta::validate(&schema).map_err(|e| {
+            bad(
+                &detail.tool,
+                format!("the input schema is not valid JSON Schema 2020-12: {e}"),
+            )
+        })?;
+        let check = jsonschema::draft202012::new(&schema).map_err(|e| {
+            bad(
+                &detail.tool,
+                format!("the input schema cannot be used (only local `$ref`s resolve): {e}"),
+            )
+        })?;
+        tool.input_schema = schema;
+        tool.input_check = Some(Arc::new(check));
+    }
+    for (from, to) in renamed {
+        if tools.iter().filter(|t| t.name == to).count() > 1 {
+            return Err(bad(
+                &from,
+                format!("the name `{to}` is taken by another of its tools"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why `args` do not satisfy the plugin's own input schema of `tool`.
+fn check_input(tool: &Tool, args: &Value) -> Result<(), Failure> {
+    let Some(check) = &tool.input_check else {
+        return Ok(());
+    };
+    let problems: Vec<String> = check
+        .iter_errors(args)
+        .take(5)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("{at}: {e}")
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::BadArguments {
+        message: format!(
+            "the arguments do not match the tool's input schema: {}",
+            problems.join("; ")
+        ),
+    })
+}
+
 fn mark_header_params(plugin: &Plugin, tools: &mut [Tool]) {
     for hp in &plugin.extras.header_params {
         let problem = if !hp.valid_header() {
@@ -1269,6 +1436,7 @@ async fn list_extras(runtime: &Runtime, plugin: &Plugin) -> PluginExtras {
         resources: list(runtime, plugin, RESOURCES_INTERFACE, "list-resources").await,
         templates: list(runtime, plugin, RESOURCES_INTERFACE, "list-templates").await,
         header_params: list(runtime, plugin, HEADERS_INTERFACE, "header-params").await,
+        tool_details: list(runtime, plugin, TOOL_DETAILS_INTERFACE, "tool-details").await,
     }
 }
 

@@ -75,6 +75,10 @@ const SUPPORTED: &[&str] = &[
     "input-required-result-capability-check",
     "input-required-result-ignore-extra-params",
     "input-required-result-validate-input",
+    // `tool-details`: required client capabilities (-32021) and input
+    // schemas richer than WIT types.
+    "server-stateless",
+    "json-schema-2020-12",
 ];
 
 /// `bioai serve` with only the fixture plugin added to the shipped ones.
@@ -401,4 +405,119 @@ fn client_requests_fail_with_a_message_or_become_input_required_rounds() {
             .contains("integrity check"),
         "{r}"
     );
+}
+
+/// A tool's `tool-details`: its own JSON Schema 2020-12 input schema is
+/// listed and enforced (a call breaking its `if`/`then` is refused, naming
+/// what is missing), its MCP name replaces the WIT one, and a tool that
+/// requires sampling refuses a client that did not declare it with -32021
+/// and HTTP 400 before it runs.
+#[test]
+fn tool_details_shape_the_schema_the_name_and_the_required_capabilities() {
+    let (_dirs, server) = fixture_server();
+    let meta = |caps: Value| {
+        serde_json::json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": { "name": "details", "version": "1" },
+            "io.modelcontextprotocol/clientCapabilities": caps
+        })
+    };
+    let request = |id: u64, method: &str, name: Option<&str>, params: Value| {
+        let mut headers = vec![
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", method),
+        ];
+        if let Some(name) = name {
+            headers.push(("mcp-name", name));
+        }
+        let body =
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let (status, _, body) = post(&server.url, &headers, &body);
+        (status, response(&body))
+    };
+
+    let (_, listed) = request(
+        1,
+        "tools/list",
+        None,
+        serde_json::json!({"_meta": meta(serde_json::json!({}))}),
+    );
+    let tools = listed["result"]["tools"].as_array().expect("tools");
+    let tool = tools
+        .iter()
+        .find(|t| t["name"] == "json_schema_2020_12_tool")
+        .unwrap_or_else(|| panic!("the renamed tool is listed: {listed}"));
+    assert!(!tools.iter().any(|t| t["name"] == "json_schema_tool"));
+    let schema = &tool["inputSchema"];
+    assert_eq!(
+        schema["$defs"]["address"]["$anchor"], "addressDef",
+        "{schema}"
+    );
+    assert_eq!(schema["additionalProperties"], false, "{schema}");
+
+    let call = |id: u64, args: Value| {
+        request(
+            id,
+            "tools/call",
+            Some("json_schema_2020_12_tool"),
+            serde_json::json!({
+                "name": "json_schema_2020_12_tool", "arguments": args,
+                "_meta": meta(serde_json::json!({}))
+            }),
+        )
+        .1
+    };
+    let ok = call(
+        2,
+        serde_json::json!({
+            "name": "Ada", "address": {"city": "London"}, "contact_method": "phone", "phone": "123"
+        }),
+    );
+    assert_eq!(
+        ok["result"]["content"][0]["text"], "Ada (London) by phone: 123",
+        "{ok}"
+    );
+    // Phone chosen but only an email given: `then` requires `phone`.
+    let refused = call(
+        3,
+        serde_json::json!({"contact_method": "phone", "email": "a@b.c"}),
+    );
+    let text = refused["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(refused["result"]["isError"], true, "{refused}");
+    assert!(text.contains("\"phone\" is a required property"), "{text}");
+    // A property the schema does not allow.
+    let refused = call(4, serde_json::json!({"email": "a@b.c", "fax": "1"}));
+    assert_eq!(refused["result"]["isError"], true, "{refused}");
+
+    // Sampling required, not declared: refused before the tool runs.
+    let (status, r) = request(
+        5,
+        "tools/call",
+        Some("test_missing_capability"),
+        serde_json::json!({
+            "name": "test_missing_capability", "arguments": {},
+            "_meta": meta(serde_json::json!({"elicitation": {}}))
+        }),
+    );
+    assert_eq!(status, 400, "{r}");
+    assert_eq!(r["error"]["code"], -32021, "{r}");
+    assert!(
+        r["error"]["data"]["requiredCapabilities"]["sampling"].is_object(),
+        "{r}"
+    );
+    // Declared: the tool runs (and asks the model in an input-required round).
+    let (status, r) = request(
+        6,
+        "tools/call",
+        Some("test_missing_capability"),
+        serde_json::json!({
+            "name": "test_missing_capability", "arguments": {},
+            "_meta": meta(serde_json::json!({"sampling": {}}))
+        }),
+    );
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["result"]["resultType"], "input_required", "{r}");
 }

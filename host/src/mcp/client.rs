@@ -177,6 +177,17 @@ pub(super) fn form_elicitation(capabilities: &ClientCapabilities) -> bool {
         .is_some_and(|e| e.form.is_some() || e.url.is_none())
 }
 
+/// Whether the client declared `capability` (`sampling`, `elicitation`,
+/// `roots`; form elicitation for `elicitation`).
+pub(super) fn declares(capabilities: &ClientCapabilities, capability: &str) -> bool {
+    match capability {
+        "sampling" => capabilities.sampling.is_some(),
+        "elicitation" => form_elicitation(capabilities),
+        "roots" => capabilities.roots.is_some(),
+        _ => false,
+    }
+}
+
 /// A plugin's form as MCP elicitation parameters.
 pub(super) fn elicit_params(
     message: &str,

@@ -118,6 +118,9 @@ impl McpServer {
     }
 }
 
+/// One round of a stateless request: its client and the state's binding.
+type Round = (Arc<rounds::RoundClient>, Vec<u8>);
+
 impl McpServer {
     /// For a stateless (2026-07-28) request: the client of this round of
     /// it, with the answers so far, and the state's binding; `None` for a
@@ -129,7 +132,7 @@ impl McpServer {
         state: Option<&str>,
         responses: Option<rmcp::model::InputResponses>,
         stop: &tokio_util::sync::CancellationToken,
-    ) -> Result<Option<(Arc<rounds::RoundClient>, Vec<u8>)>, ErrorData> {
+    ) -> Result<Option<Round>, ErrorData> {
         if context
             .protocol_version()
             .is_some_and(|v| v.has_initialize())
@@ -380,6 +383,26 @@ impl ServerHandler for McpServer {
                 None,
             ));
         };
+        // A tool that cannot work without a capability the client did not
+        // declare is refused before it runs.
+        let declared = context.client_capabilities().unwrap_or_default();
+        let missing: serde_json::Map<String, Value> = tool
+            .requires
+            .iter()
+            .filter(|c| !client::declares(&declared, c))
+            .map(|c| (c.clone(), Value::Object(Default::default())))
+            .collect();
+        if !missing.is_empty() {
+            let required = serde_json::from_value(Value::Object(missing)).unwrap_or_default();
+            let mut e = ErrorData::missing_required_client_capability(required);
+            e.message = format!(
+                "`{name}` needs client capabilities the client did not declare ({}); \
+                 declare them to use it",
+                tool.requires.join(", ")
+            )
+            .into();
+            return Err(e);
+        }
         let returns_content = tool.returns_content;
         let (state, responses) = (request.request_state, request.input_responses);
         let args = Value::Object(request.arguments.unwrap_or_default());

@@ -12,6 +12,7 @@ mod component {
     use exports::bioai::plugin::headers::{self, HeaderParam};
     use exports::bioai::plugin::prompts::{self, Message, Prompt, PromptArgument, Rendered, Role};
     use exports::bioai::plugin::resources::{self, ResourceInfo, Template};
+    use exports::bioai::plugin::tool_details::{self, ClientCapability, ToolDetail};
     use exports::test::conformance::fixtures;
     use std::time::Duration;
 
@@ -218,6 +219,32 @@ mod component {
         fn test_input_required_result_tampered_state() -> Result<Vec<Block>, String> {
             let [ok] = ask([("confirm", form("Please confirm", CONFIRM_SCHEMA))])?;
             Ok(text(format!("confirmed {}", field(&ok, "ok")?)))
+        }
+
+        fn test_missing_capability() -> Result<Vec<Block>, String> {
+            let answer = client::sample_text("Say hello", 20)?;
+            Ok(text(format!("LLM response: {answer}")))
+        }
+
+        fn test_streaming_elicitation() -> Result<Vec<Block>, String> {
+            let [name] = ask([("user_name", form("What is your name?", NAME_SCHEMA))])?;
+            Ok(text(format!("Hello, {}!", field(&name, "name")?)))
+        }
+
+        fn json_schema_tool(
+            name: Option<String>,
+            address: Option<fixtures::Address>,
+            contact_method: Option<String>,
+            phone: Option<String>,
+            email: Option<String>,
+        ) -> Vec<Block> {
+            let city = address.and_then(|a| a.city).unwrap_or_default();
+            text(format!(
+                "{} ({city}) by {}: {}",
+                name.unwrap_or_default(),
+                contact_method.unwrap_or_default(),
+                phone.or(email).unwrap_or_default()
+            ))
         }
 
         fn test_input_required_result_capabilities() -> Result<Vec<Block>, String> {
@@ -624,6 +651,51 @@ mod component {
                 .collect()
         }
     }
+
+    impl tool_details::Guest for Fixtures {
+        fn tool_details() -> Vec<ToolDetail> {
+            vec![
+                ToolDetail {
+                    tool: "test-missing-capability".into(),
+                    name: None,
+                    input_schema: None,
+                    requires: vec![ClientCapability::Sampling],
+                },
+                ToolDetail {
+                    tool: "json-schema-tool".into(),
+                    name: Some("json_schema_2020_12_tool".into()),
+                    input_schema: Some(JSON_SCHEMA_2020_12.into()),
+                    requires: vec![],
+                },
+            ]
+        }
+    }
+
+    /// The input schema of the suite's `json-schema-2020-12` scenario (with
+    /// `contact_method` spelt as the WIT parameter).
+    const JSON_SCHEMA_2020_12: &str = r##"{
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "$defs": {
+            "address": {
+                "$anchor": "addressDef",
+                "type": "object",
+                "properties": {"street": {"type": "string"}, "city": {"type": "string"}}
+            }
+        },
+        "properties": {
+            "name": {"type": "string"},
+            "address": {"$ref": "#/$defs/address"},
+            "contact_method": {"type": "string", "enum": ["phone", "email"]},
+            "phone": {"type": "string"},
+            "email": {"type": "string"}
+        },
+        "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+        "if": {"properties": {"contact_method": {"const": "phone"}}, "required": ["contact_method"]},
+        "then": {"required": ["phone"]},
+        "else": {"required": ["email"]},
+        "additionalProperties": false
+    }"##;
 
     export!(Fixtures);
 }
