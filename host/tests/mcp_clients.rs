@@ -73,6 +73,72 @@ fn python_client(mode: &str, transport: &[String]) -> Value {
     run_client(cmd)
 }
 
+/// `tests/mcp/py_client_requests.py`: the conformance fixture's tools that
+/// ask the client, with the Python SDK answering through its callbacks.
+fn python_client_requests(mode: &str, transport: &[String]) -> Value {
+    let mut cmd = Command::new(python());
+    cmd.arg(root().join("tests/mcp/py_client_requests.py"))
+        .args(["--mode", mode, "--prefix", "conformance."])
+        .args(transport);
+    run_client(cmd)
+}
+
+/// What the client must have seen of a plugin asking it for input.
+fn judge_client_requests(who: &str, r: &Value) {
+    let text = |tool: &str| {
+        let t = &r[tool];
+        assert_eq!(t["is_error"], false, "{who}: {tool}: {r}");
+        t["text"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        text("test_input_required_result_multiple_inputs"),
+        "name: Ada; greeting: Paris; roots: file:///data/project",
+        "{who}"
+    );
+    assert_eq!(
+        text("test_input_required_result_multi_round"),
+        "Ada likes teal",
+        "{who}"
+    );
+    assert_eq!(
+        text("test_list_roots"),
+        "Roots:\nfile:///data/project",
+        "{who}"
+    );
+    assert_eq!(
+        r["prompt"], "Answer with this context in mind: oncology",
+        "{who}: {r}"
+    );
+    // Each callback ran once per request: the 2026-07-28 retries carry the
+    // earlier answers in the request state rather than asking again.
+    let asked: Vec<&str> = r["asked"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(asked.len(), 7, "{who}: {asked:?}");
+    // On a session, an abandoned call withdraws its open request.
+    if who.contains("legacy") {
+        assert_eq!(r["withdrawn"], true, "{who}: {r}");
+    }
+}
+
+/// A plugin's sampling, elicitation and roots requests reach a real client
+/// and come back: over the session (2025-11-25) and as input-required
+/// rounds (2026-07-28), over HTTP and stdio.
+#[test]
+fn python_sdk_answers_a_plugins_requests_in_both_eras() {
+    let data = tempfile::tempdir().unwrap();
+    let server = serve(data.path());
+    for mode in ["2026-07-28", "legacy"] {
+        let who = format!("python mcp ({mode}, http)");
+        let r = python_client_requests(mode, &["--url".into(), server.url.clone()]);
+        judge_client_requests(&who, &r);
+        let who = format!("python mcp ({mode}, stdio)");
+        let r = python_client_requests(mode, &stdio_transport(data.path()));
+        judge_client_requests(&who, &r);
+    }
+}
+
 fn ts_client(sdk: &str, transport: &[String]) -> Value {
     let mut cmd = Command::new(node());
     cmd.current_dir(root().join("tests/mcp"))

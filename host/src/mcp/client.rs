@@ -11,10 +11,11 @@ use std::sync::Arc;
 
 use base64::Engine;
 use rmcp::model::{
-    ClientCapabilities, ClientResult, CreateMessageRequestParams, CreateMessageResult,
-    ElicitRequestParams, ElicitResult, ElicitationAction, ListRootsResult, Request,
-    SamplingMessage, ServerRequest,
+    CancelledNotification, CancelledNotificationParam, ClientCapabilities, ClientResult,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
+    ElicitationAction, ListRootsResult, Request, RequestId, SamplingMessage, ServerRequest,
 };
+use rmcp::service::PeerRequestOptions;
 use rmcp::{Peer, RoleServer};
 use serde_json::{Value, json};
 
@@ -123,13 +124,17 @@ impl ClientRequests for PeerClient {
             Ok(p) => p,
             Err(e) => return Box::pin(async move { Err(e) }),
         };
+        if let Err(e) = params.validate() {
+            let message = format!("the sampling request is malformed: {e}");
+            return Box::pin(async move { Err(message) });
+        }
         let peer = self.peer.clone();
         Box::pin(async move {
-            let result = peer
-                .create_message(params)
-                .await
-                .map_err(|e| failed("sampling", e))?;
-            sampled(result)
+            let request = ServerRequest::CreateMessageRequest(Request::new(params));
+            match ask(&peer, request, "sampling").await? {
+                ClientResult::CreateMessageResult(result) => sampled(*result),
+                _ => Err("the client answered the sampling request with something else".into()),
+            }
         })
     }
 
@@ -143,11 +148,9 @@ impl ClientRequests for PeerClient {
         };
         let peer = self.peer.clone();
         Box::pin(async move {
-            let answer = peer
-                .send_request(ServerRequest::ElicitRequest(Request::new(params)))
-                .await
-                .map_err(|e| failed("elicitation", e))?;
-            let ClientResult::ElicitResult(result) = answer else {
+            let request = ServerRequest::ElicitRequest(Request::new(params));
+            let ClientResult::ElicitResult(result) = ask(&peer, request, "elicitation").await?
+            else {
                 return Err(
                     "the client answered the elicitation request with something else".into(),
                 );
@@ -162,8 +165,11 @@ impl ClientRequests for PeerClient {
         }
         let peer = self.peer.clone();
         Box::pin(async move {
-            let result = peer.list_roots().await.map_err(|e| failed("roots", e))?;
-            Ok(roots(result))
+            let request = ServerRequest::ListRootsRequest(Default::default());
+            match ask(&peer, request, "roots").await? {
+                ClientResult::ListRootsResult(result) => Ok(roots(result)),
+                _ => Err("the client answered the roots request with something else".into()),
+            }
         })
     }
 }
@@ -175,6 +181,52 @@ pub(super) fn form_elicitation(capabilities: &ClientCapabilities) -> bool {
         .elicitation
         .as_ref()
         .is_some_and(|e| e.form.is_some() || e.url.is_none())
+}
+
+/// Sends `request` to the client and waits for its answer. When the wait
+/// is abandoned (the call was cancelled or hit its deadline), the client is
+/// told with `notifications/cancelled`, so that it can close its form or
+/// stop its model rather than answer into the void.
+async fn ask(
+    peer: &Peer<RoleServer>,
+    request: ServerRequest,
+    what: &str,
+) -> Result<ClientResult, String> {
+    let handle = peer
+        .send_request_with_option(request, PeerRequestOptions::no_options())
+        .await
+        .map_err(|e| failed(what, e))?;
+    let mut abandoned = Abandoned {
+        peer: peer.clone(),
+        id: Some(handle.id.clone()),
+    };
+    let answer = handle.await_response().await;
+    abandoned.id = None;
+    answer.map_err(|e| failed(what, e))
+}
+
+/// Tells the client that the request `id` is no longer wanted, if it is
+/// dropped while still set.
+struct Abandoned {
+    peer: Peer<RoleServer>,
+    id: Option<RequestId>,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let peer = self.peer.clone();
+        runtime.spawn(async move {
+            let notice = CancelledNotification::new(CancelledNotificationParam::new(
+                Some(id),
+                Some("the tool call that asked was cancelled or timed out".into()),
+            ));
+            let _ = peer.send_notification(notice.into()).await;
+        });
+    }
 }
 
 /// Whether the client declared `capability` (`sampling`, `elicitation`,
