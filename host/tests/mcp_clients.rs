@@ -115,7 +115,11 @@ fn judge_client_requests(who: &str, r: &Value) {
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    assert_eq!(asked.len(), 7, "{who}: {asked:?}");
+    assert_eq!(
+        r["resource"], "Context: oncology",
+        "{who}: resources/read asks too: {r}"
+    );
+    assert_eq!(asked.len(), 8, "{who}: {asked:?}");
     // On a session, an abandoned call withdraws its open request.
     if who.contains("legacy") {
         assert_eq!(r["withdrawn"], true, "{who}: {r}");

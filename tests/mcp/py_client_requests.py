@@ -79,6 +79,8 @@ async def scenario(target, mode, prefix):
         report["prompt"] = " ".join(
             getattr(m.content, "text", "") or "" for m in prompt.messages
         )
+        read = await client.read_resource("test://input-required")
+        report["resource"] = " ".join(getattr(c, "text", "") or "" for c in read.contents)
         if mode == "legacy":
             # Abandon a call while its elicitation is open: the server tells
             # the client with notifications/cancelled.

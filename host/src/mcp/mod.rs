@@ -148,6 +148,23 @@ impl McpServer {
         )?;
         Ok(Some((client, binding)))
     }
+
+    /// The client a plugin's requests go to: the round's, for a stateless
+    /// request; otherwise the session's.
+    fn client_for(
+        &self,
+        context: &RequestContext<RoleServer>,
+        round: &Option<Round>,
+    ) -> ClientHandle {
+        match round {
+            Some((c, _)) => c.clone(),
+            None => client::bridge(
+                &context.peer,
+                context.protocol_version(),
+                context.client_capabilities(),
+            ),
+        }
+    }
 }
 
 /// A failed prompt, resource or completion request as a JSON-RPC error.
@@ -548,11 +565,26 @@ impl ServerHandler for McpServer {
             Err(e) if e.code == ErrorCode::RESOURCE_NOT_FOUND => e,
             read => return read.map(ReadResourceResponse::Complete),
         };
+        let cancel = context.ct.child_token();
+        let round = self.round(
+            &context,
+            rounds::binding("resources/read", &uri, &Value::Null),
+            request.request_state.as_deref(),
+            request.input_responses,
+            &cancel,
+        )?;
         let ctx = CallContext {
-            cancel: context.ct.child_token(),
+            cancel,
+            client: Some(self.client_for(&context, &round)),
             ..CallContext::default()
         };
-        let Some(read) = registry.read_resource(&uri, ctx).await else {
+        let read = registry.read_resource(&uri, ctx).await;
+        if let Some((c, binding)) = &round
+            && let Some(input) = self.rounds.outcome(c, binding)
+        {
+            return input.map(ReadResourceResponse::InputRequired);
+        }
+        let Some(read) = read else {
             return Err(host);
         };
         let contents = read.map_err(|e| extra_error(e, Some(&uri)))?;
@@ -624,17 +656,9 @@ impl ServerHandler for McpServer {
             request.input_responses,
             &cancel,
         )?;
-        let client = match &round {
-            Some((c, _)) => Some(c.clone() as ClientHandle),
-            None => Some(client::bridge(
-                &context.peer,
-                context.protocol_version(),
-                context.client_capabilities(),
-            )),
-        };
         let ctx = CallContext {
             cancel,
-            client,
+            client: Some(self.client_for(&context, &round)),
             ..CallContext::default()
         };
         let rendered = registry.get_prompt(&request.name, &arguments, ctx).await;

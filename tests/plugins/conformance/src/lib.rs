@@ -578,6 +578,7 @@ mod component {
                 listed("test://static-text", "static-text", "text/plain"),
                 listed("test://static-binary", "static-binary", "image/png"),
                 listed("test://watched-resource", "watched-resource", "text/plain"),
+                listed("test://input-required", "input-required", "text/plain"),
             ]
         }
 
@@ -599,6 +600,17 @@ mod component {
                 blob: None,
             };
             let contents = match uri.as_str() {
+                // Asks the user first (an input-required round on 2026-07-28).
+                "test://input-required" => {
+                    let [context] = ask([(
+                        "user_context",
+                        form("What context should the resource use?", CONTEXT_SCHEMA),
+                    )])?;
+                    text(
+                        "text/plain",
+                        format!("Context: {}", field(&context, "context")?),
+                    )
+                }
                 "test://static-text" => text(
                     "text/plain",
                     "This is the content of the static text resource.".into(),
