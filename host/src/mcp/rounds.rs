@@ -201,17 +201,17 @@ impl RoundClient {
     }
 
     /// The answer to `request` under `key`: `Ok(Some)` from the client's
-    /// answers, `Ok(None)` when it must be asked for, `Err` for a request
-    /// the client cannot answer (a failure for the plugin).
-    fn lookup(&self, key: &str, request: &InputRequest) -> Result<Option<InputResponse>, Asked> {
+    /// answers, `Ok(None)` when it must be asked for, `Err` (why) when the
+    /// client's answer is not a result of the request's method.
+    fn lookup(&self, key: &str, request: &InputRequest) -> Result<Option<InputResponse>, String> {
         let Some(value) = self.answers.get(key) else {
             return Ok(None);
         };
         let malformed = |what: &str, e: serde_json::Error| {
-            Asked::Malformed(format!(
+            format!(
                 "inputResponses.{key} is not {what} ({e}); answer the request `{key}` with \
                  the result its method returns"
-            ))
+            )
         };
         let answer = match request {
             InputRequest::Elicit(_) => serde_json::from_value::<ElicitResult>(value.clone())
@@ -264,11 +264,6 @@ impl RoundClient {
     }
 }
 
-/// Why a request has no answer.
-enum Asked {
-    Malformed(String),
-}
-
 impl ClientRequests for RoundClient {
     fn can_sample(&self) -> bool {
         self.capabilities.sampling.is_some()
@@ -310,22 +305,23 @@ impl ClientRequests for RoundClient {
         let mut answers = Vec::with_capacity(requests.len());
         let mut open = InputRequests::new();
         for (key, request) in &requests {
-            match self.lookup(key, request) {
-                Ok(Some(answer)) => answers.push(answer),
+            let answer = match self.lookup(key, request) {
+                Ok(Some(answer)) => answer,
                 Ok(None) => match self.to_mcp(request) {
                     Ok(r) => {
                         open.insert(key.clone(), r);
-                        answers.push(InputResponse::Failed(String::new()));
+                        continue;
                     }
                     // The client cannot be asked: the plugin hears why now.
-                    Err(e) => answers.push(InputResponse::Failed(e)),
+                    Err(e) => InputResponse::Failed(e),
                 },
-                Err(Asked::Malformed(m)) => {
-                    self.open.lock().malformed = Some(m);
+                Err(malformed) => {
+                    self.open.lock().malformed = Some(malformed);
                     self.stop.cancel();
                     return Box::pin(std::future::pending());
                 }
-            }
+            };
+            answers.push(answer);
         }
         if open.is_empty() {
             return Box::pin(async move { answers });
@@ -350,6 +346,18 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
+    /// A round's client for `caps` with the given state and responses.
+    fn round(
+        rounds: &Rounds,
+        bind: &[u8],
+        state: Option<&str>,
+        responses: Option<InputResponses>,
+        caps_json: Value,
+        stop: &CancellationToken,
+    ) -> Result<Arc<RoundClient>, ErrorData> {
+        rounds.client(bind, state, responses, caps(caps_json), stop.clone())
+    }
+
     fn form() -> InputRequest {
         InputRequest::Elicit(Form {
             message: "What is your name?".into(),
@@ -362,15 +370,15 @@ mod tests {
         let rounds = Rounds::new();
         let bind = binding("tools/call", "t", &json!({}));
         let stop = CancellationToken::new();
-        let client = rounds
-            .client(
-                &bind,
-                None,
-                None,
-                caps(json!({"elicitation": {}})),
-                stop.clone(),
-            )
-            .unwrap();
+        let client = round(
+            &rounds,
+            &bind,
+            None,
+            None,
+            json!({"elicitation": {}}),
+            &stop,
+        )
+        .unwrap();
         let answers = client.request_input(vec![("user_name".into(), form())]);
         assert!(stop.is_cancelled());
         assert!(client.awaiting_input());
@@ -391,15 +399,15 @@ mod tests {
             json!({"action": "accept", "content": {"name": "Ada"}}),
         );
         let stop = CancellationToken::new();
-        let client = rounds
-            .client(
-                &bind,
-                Some(&state),
-                Some(responses),
-                caps(json!({"elicitation": {}})),
-                stop.clone(),
-            )
-            .unwrap();
+        let client = round(
+            &rounds,
+            &bind,
+            Some(&state),
+            Some(responses),
+            json!({"elicitation": {}}),
+            &stop,
+        )
+        .unwrap();
         let answers = client
             .request_input(vec![("user_name".into(), form())])
             .await;
@@ -418,16 +426,16 @@ mod tests {
             (tampered.as_str(), bind.clone()),
             (state.as_str(), binding("tools/call", "other", &json!({}))),
         ] {
-            let e = rounds
-                .client(
-                    &b,
-                    Some(s),
-                    None,
-                    ClientCapabilities::default(),
-                    CancellationToken::new(),
-                )
-                .err()
-                .expect("refused");
+            let e = round(
+                &rounds,
+                &b,
+                Some(s),
+                None,
+                json!({}),
+                &CancellationToken::new(),
+            )
+            .err()
+            .expect("refused");
             assert!(e.message.contains("integrity"), "{}", e.message);
         }
     }
@@ -437,15 +445,7 @@ mod tests {
         let rounds = Rounds::new();
         let bind = binding("tools/call", "t", &json!({}));
         let stop = CancellationToken::new();
-        let client = rounds
-            .client(
-                &bind,
-                None,
-                None,
-                caps(json!({"sampling": {}})),
-                stop.clone(),
-            )
-            .unwrap();
+        let client = round(&rounds, &bind, None, None, json!({"sampling": {}}), &stop).unwrap();
         let sample = InputRequest::CreateMessage(SamplingRequest {
             messages: vec![],
             max_tokens: 10,
@@ -465,16 +465,16 @@ mod tests {
         let bind = binding("tools/call", "t", &json!({}));
         let mut responses = InputResponses::new();
         responses.insert("user_name".into(), json!(12345));
-        let e = rounds
-            .client(
-                &bind,
-                None,
-                Some(responses),
-                ClientCapabilities::default(),
-                CancellationToken::new(),
-            )
-            .err()
-            .expect("refused");
+        let e = round(
+            &rounds,
+            &bind,
+            None,
+            Some(responses),
+            json!({}),
+            &CancellationToken::new(),
+        )
+        .err()
+        .expect("refused");
         assert!(
             e.message.contains("inputResponses.user_name"),
             "{}",
@@ -484,15 +484,7 @@ mod tests {
         let mut responses = InputResponses::new();
         responses.insert("user_name".into(), json!({"no": "action"}));
         let stop = CancellationToken::new();
-        let client = rounds
-            .client(
-                &bind,
-                None,
-                Some(responses),
-                ClientCapabilities::default(),
-                stop.clone(),
-            )
-            .unwrap();
+        let client = round(&rounds, &bind, None, Some(responses), json!({}), &stop).unwrap();
         drop(client.request_input(vec![("user_name".into(), form())]));
         assert!(stop.is_cancelled());
         let e = rounds.outcome(&client, &bind).unwrap().err().unwrap();
