@@ -340,6 +340,20 @@ pub struct ToolOutcome {
     pub stderr: Captured,
 }
 
+impl ToolOutcome {
+    /// A call of `tool` that failed before it ran (nothing consumed).
+    fn failed(tool: &str, plugin: &str, failure: Failure) -> Self {
+        ToolOutcome {
+            tool: tool.to_string(),
+            plugin: plugin.to_string(),
+            result: Err(failure.into()),
+            meters: Meters::default(),
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+        }
+    }
+}
+
 /// Why a tool call produced no result.
 #[derive(Debug, Clone, thiserror::Error, Serialize)]
 #[serde(untagged)]
@@ -872,30 +886,14 @@ async fn call_tool(
     ctx: CallContext,
 ) -> ToolOutcome {
     let Some((function, index)) = &tool.export_ref else {
-        return ToolOutcome {
-            tool: tool.name.clone(),
-            plugin: plugin.name.clone(),
-            result: Err(Failure::Trap {
-                message: format!(
-                    "`{}` is not an export of plugin `{}`",
-                    tool.name, plugin.name
-                ),
-            }
-            .into()),
-            meters: Meters::default(),
-            stdout: Captured::default(),
-            stderr: Captured::default(),
-        };
+        let message = format!(
+            "`{}` is not an export of plugin `{}`",
+            tool.name, plugin.name
+        );
+        return ToolOutcome::failed(&tool.name, &plugin.name, Failure::Trap { message });
     };
     if let Err(f) = check_input(tool, args) {
-        return ToolOutcome {
-            tool: tool.name.clone(),
-            plugin: plugin.name.clone(),
-            result: Err(f.into()),
-            meters: Meters::default(),
-            stdout: Captured::default(),
-            stderr: Captured::default(),
-        };
+        return ToolOutcome::failed(&tool.name, &plugin.name, f);
     }
     call_function(runtime, plugin, &tool.name, function, index, args, ctx).await
 }
@@ -940,14 +938,7 @@ async fn call_function(
     args: &Value,
     ctx: CallContext,
 ) -> ToolOutcome {
-    let mut outcome = ToolOutcome {
-        tool: label.to_string(),
-        plugin: plugin.name.clone(),
-        result: Err(CallFailure::Failure(Failure::Cancelled)),
-        meters: Meters::default(),
-        stdout: Captured::default(),
-        stderr: Captured::default(),
-    };
+    let mut outcome = ToolOutcome::failed(label, &plugin.name, Failure::Cancelled);
     let sig = ToolSignature {
         resolve: &plugin.resolve,
         func: function,
@@ -1206,10 +1197,6 @@ async fn prepare(
     Ok(Prepared { plugin, tools })
 }
 
-/// Marks the parameters the plugin mirrors into headers with `x-mcp-header`
-/// in its tools' input schemas. Declarations that name no tool or
-/// parameter, a parameter that is not a string, number or boolean, or an
-/// unusable header name are logged and ignored.
 /// The client capabilities a plugin's tool may require.
 const CAPABILITIES: [&str; 3] = ["sampling", "elicitation", "roots"];
 
@@ -1345,6 +1332,10 @@ fn check_input(tool: &Tool, args: &Value) -> Result<(), Failure> {
     })
 }
 
+/// Marks the parameters the plugin mirrors into headers with `x-mcp-header`
+/// in its tools' input schemas. Declarations that name no tool or
+/// parameter, a parameter that is not a string, number or boolean, or an
+/// unusable header name are logged and ignored.
 fn mark_header_params(plugin: &Plugin, tools: &mut [Tool]) {
     for hp in &plugin.extras.header_params {
         let problem = if !hp.valid_header() {

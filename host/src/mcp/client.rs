@@ -176,7 +176,7 @@ impl ClientRequests for PeerClient {
 
 /// Whether the client declared form elicitation (an empty `elicitation`
 /// capability means form mode).
-pub(super) fn form_elicitation(capabilities: &ClientCapabilities) -> bool {
+fn form_elicitation(capabilities: &ClientCapabilities) -> bool {
     capabilities
         .elicitation
         .as_ref()

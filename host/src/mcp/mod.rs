@@ -118,35 +118,34 @@ impl McpServer {
     }
 }
 
-/// One round of a stateless request: its client and the state's binding.
-type Round = (Arc<rounds::RoundClient>, Vec<u8>);
-
 impl McpServer {
     /// For a stateless (2026-07-28) request: the client of this round of
-    /// it, with the answers so far, and the state's binding; `None` for a
-    /// request of a session, whose client is asked directly.
+    /// it, with the answers so far (`binding` names the request, see
+    /// [`rounds::binding`]); `None` for a request of a session, whose client
+    /// is asked directly.
     fn round(
         &self,
         context: &RequestContext<RoleServer>,
-        binding: Vec<u8>,
+        binding: impl FnOnce() -> Vec<u8>,
         state: Option<&str>,
         responses: Option<rmcp::model::InputResponses>,
         stop: &tokio_util::sync::CancellationToken,
-    ) -> Result<Option<Round>, ErrorData> {
+    ) -> Result<Option<Arc<rounds::RoundClient>>, ErrorData> {
         if context
             .protocol_version()
             .is_some_and(|v| v.has_initialize())
         {
             return Ok(None);
         }
-        let client = self.rounds.client(
-            &binding,
-            state,
-            responses,
-            context.client_capabilities().unwrap_or_default(),
-            stop.clone(),
-        )?;
-        Ok(Some((client, binding)))
+        self.rounds
+            .client(
+                binding,
+                state,
+                responses,
+                context.client_capabilities().unwrap_or_default(),
+                stop.clone(),
+            )
+            .map(Some)
     }
 
     /// The client a plugin's requests go to: the round's, for a stateless
@@ -154,10 +153,10 @@ impl McpServer {
     fn client_for(
         &self,
         context: &RequestContext<RoleServer>,
-        round: &Option<Round>,
+        round: Option<&Arc<rounds::RoundClient>>,
     ) -> ClientHandle {
         match round {
-            Some((c, _)) => c.clone(),
+            Some(c) => c.clone(),
             None => client::bridge(
                 &context.peer,
                 context.protocol_version(),
@@ -199,7 +198,7 @@ fn string_pairs<'a>(
 async fn run_call(
     registry: Arc<Registry>,
     name: String,
-    args: Value,
+    args: Arc<Value>,
     ct: tokio_util::sync::CancellationToken,
     progress: Option<ProgressSink>,
     log: Option<LogSink>,
@@ -403,26 +402,31 @@ impl ServerHandler for McpServer {
         // A tool that cannot work without a capability the client did not
         // declare is refused before it runs.
         let declared = context.client_capabilities().unwrap_or_default();
-        let missing: serde_json::Map<String, Value> = tool
+        let missing: Vec<&str> = tool
             .requires
             .iter()
+            .map(String::as_str)
             .filter(|c| !client::declares(&declared, c))
-            .map(|c| (c.clone(), Value::Object(Default::default())))
             .collect();
         if !missing.is_empty() {
-            let required = serde_json::from_value(Value::Object(missing)).unwrap_or_default();
+            let required = missing
+                .iter()
+                .map(|c| (c.to_string(), Value::Object(Default::default())))
+                .collect();
+            let required = serde_json::from_value(Value::Object(required)).unwrap_or_default();
             let mut e = ErrorData::missing_required_client_capability(required);
             e.message = format!(
                 "`{name}` needs client capabilities the client did not declare ({}); \
                  declare them to use it",
-                tool.requires.join(", ")
+                missing.join(", ")
             )
             .into();
             return Err(e);
         }
         let returns_content = tool.returns_content;
         let (state, responses) = (request.request_state, request.input_responses);
-        let args = Value::Object(request.arguments.unwrap_or_default());
+        // Shared with the call, and kept for the state's binding.
+        let args = Arc::new(Value::Object(request.arguments.unwrap_or_default()));
         // 2026-07-28 requests opt in to log messages per request; 2025-11-25
         // sessions with logging/setLevel.
         let log_threshold = context.meta.log_level().or(*self.log_level.lock());
@@ -436,13 +440,6 @@ impl ServerHandler for McpServer {
             log_threshold,
             &tool.plugin,
         );
-        // Sampling, elicitation and roots for the plugin, over this session.
-        let peer_client = Some(client::bridge(
-            &context.peer,
-            context.protocol_version(),
-            context.client_capabilities(),
-        ));
-
         let deadline = registry
             .policy_of(&name)
             .map(|p| p.limits.timeout)
@@ -456,11 +453,17 @@ impl ServerHandler for McpServer {
             // plus ten minutes for the client to fetch the result.
             let ttl_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
             let options = TaskOptions::new().with_ttl_ms(ttl_ms.saturating_add(TASK_RETENTION_MS));
+            // A task cannot stop for input-required rounds: only a session's
+            // client can be asked.
+            let client = Some(client::bridge(
+                &context.peer,
+                context.protocol_version(),
+                context.client_capabilities(),
+            ));
             let task = self.tasks.spawn(options, move |task| {
                 Box::pin(async move {
                     let ct = tokio_util::sync::CancellationToken::new();
-                    let call =
-                        run_call(registry, name, args, ct.clone(), progress, log, peer_client);
+                    let call = run_call(registry, name, args, ct.clone(), progress, log, client);
                     tokio::pin!(call);
                     let outcome = tokio::select! {
                         outcome = &mut call => outcome,
@@ -488,22 +491,14 @@ impl ServerHandler for McpServer {
         // then stops promptly and is still recorded with its meters.
         let ct = context.ct.child_token();
         // A stateless request asks its client in input-required rounds.
-        let round = self.round(
-            &context,
-            rounds::binding("tools/call", &name, &args),
-            state.as_deref(),
-            responses,
-            &ct,
-        )?;
-        let client = match &round {
-            Some((c, _)) => Some(c.clone() as ClientHandle),
-            None => peer_client,
-        };
+        let binding = || rounds::binding("tools/call", &name, &args);
+        let round = self.round(&context, binding, state.as_deref(), responses, &ct)?;
+        let client = Some(self.client_for(&context, round.as_ref()));
         let guard = ct.clone().drop_guard();
         let call = tokio::spawn(run_call(
             registry,
             name.clone(),
-            args,
+            args.clone(),
             ct,
             progress,
             log,
@@ -512,7 +507,7 @@ impl ServerHandler for McpServer {
         let outcome = call.await.ok().flatten();
         guard.disarm();
         Notices::flush(notices_sent).await;
-        if let Some((c, binding)) = &round
+        if let Some(c) = &round
             && let Some(input) = self.rounds.outcome(c, binding)
         {
             return input.map(CallToolResponse::InputRequired);
@@ -566,20 +561,21 @@ impl ServerHandler for McpServer {
             read => return read.map(ReadResourceResponse::Complete),
         };
         let cancel = context.ct.child_token();
+        let binding = || rounds::binding("resources/read", &uri, &Value::Null);
         let round = self.round(
             &context,
-            rounds::binding("resources/read", &uri, &Value::Null),
+            binding,
             request.request_state.as_deref(),
             request.input_responses,
             &cancel,
         )?;
         let ctx = CallContext {
             cancel,
-            client: Some(self.client_for(&context, &round)),
+            client: Some(self.client_for(&context, round.as_ref())),
             ..CallContext::default()
         };
         let read = registry.read_resource(&uri, ctx).await;
-        if let Some((c, binding)) = &round
+        if let Some(c) = &round
             && let Some(input) = self.rounds.outcome(c, binding)
         {
             return input.map(ReadResourceResponse::InputRequired);
@@ -648,21 +644,24 @@ impl ServerHandler for McpServer {
         let registry = self.catalog.registry();
         let arguments = string_pairs(request.arguments.iter().flatten());
         let cancel = context.ct.child_token();
-        let args = Value::Object(request.arguments.clone().unwrap_or_default());
+        let binding = || {
+            let args = Value::Object(request.arguments.clone().unwrap_or_default());
+            rounds::binding("prompts/get", &request.name, &args)
+        };
         let round = self.round(
             &context,
-            rounds::binding("prompts/get", &request.name, &args),
+            binding,
             request.request_state.as_deref(),
             request.input_responses,
             &cancel,
         )?;
         let ctx = CallContext {
             cancel,
-            client: Some(self.client_for(&context, &round)),
+            client: Some(self.client_for(&context, round.as_ref())),
             ..CallContext::default()
         };
         let rendered = registry.get_prompt(&request.name, &arguments, ctx).await;
-        if let Some((c, binding)) = &round
+        if let Some(c) = &round
             && let Some(input) = self.rounds.outcome(c, binding)
         {
             return input.map(GetPromptResponse::InputRequired);

@@ -33,7 +33,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{
-    elicit_params, elicited, form_elicitation, roots, sampled, sampling_params, unsupported_message,
+    declares, elicit_params, elicited, roots, sampled, sampling_params, unsupported_message,
 };
 use crate::runtime::{
     ClientFuture, ClientRequests, Elicited, Form, InputRequest, InputResponse, Root, Sampled,
@@ -66,12 +66,13 @@ impl Rounds {
     }
 
     /// The client of one round of the request `binding` names (method, name
-    /// and arguments): the answers of the echoed `state` and the retry's
-    /// `responses`. A state that fails verification is an invalid-params
-    /// error; so is a response that is not a JSON object.
+    /// and arguments; computed only when there is a state to open): the
+    /// answers of the echoed `state` and the retry's `responses`. A state
+    /// that fails verification is an invalid-params error; so is a response
+    /// that is not a JSON object.
     pub(super) fn client(
         &self,
-        binding: &[u8],
+        binding: impl FnOnce() -> Vec<u8>,
         state: Option<&str>,
         responses: Option<InputResponses>,
         capabilities: ClientCapabilities,
@@ -80,7 +81,7 @@ impl Rounds {
         let mut answers = match state {
             None => BTreeMap::new(),
             Some(sealed) => {
-                let state: State = self.codec.open_json_with(sealed, binding).map_err(|e| {
+                let state: State = self.codec.open_json_with(sealed, &binding()).map_err(|e| {
                     ErrorData::invalid_params(
                         format!(
                             "requestState failed its integrity check ({e}): it was changed, \
@@ -116,11 +117,11 @@ impl Rounds {
 
     /// After the call: the input-required result, when the call stopped
     /// for input (or an error, when an answer was malformed); `None` when
-    /// it ran to its end.
+    /// it ran to its end. `binding` is computed only to seal a state.
     pub(super) fn outcome(
         &self,
         client: &RoundClient,
-        binding: &[u8],
+        binding: impl FnOnce() -> Vec<u8>,
     ) -> Option<Result<InputRequiredResult, ErrorData>> {
         let open = std::mem::take(&mut *client.open.lock());
         if let Some(message) = open.malformed {
@@ -132,7 +133,8 @@ impl Rounds {
         let state = State {
             answers: client.answers.clone(),
         };
-        let options = SealOptions::new().associated_data(binding).ttl(STATE_TTL);
+        let binding = binding();
+        let options = SealOptions::new().associated_data(&binding).ttl(STATE_TTL);
         Some(
             self.codec
                 .seal_json_with(&state, &options)
@@ -147,8 +149,8 @@ impl Rounds {
     }
 }
 
-/// What binds a state to its request: the method, the tool's or prompt's
-/// name and the arguments.
+/// What binds a state to its request: the method, the tool's, prompt's or
+/// resource's name and the arguments.
 pub(super) fn binding(method: &str, name: &str, arguments: &Value) -> Vec<u8> {
     let mut b = format!("{method}\n{name}\n").into_bytes();
     b.extend_from_slice(arguments.to_string().as_bytes());
@@ -233,30 +235,27 @@ impl RoundClient {
 
     /// `request` as an MCP input request, or why it cannot be sent.
     fn to_mcp(&self, request: &InputRequest) -> Result<McpInputRequest, String> {
+        let (what, capability) = match request {
+            InputRequest::Elicit(_) => ("form elicitation", "elicitation"),
+            InputRequest::CreateMessage(_) => ("sampling", "sampling"),
+            InputRequest::ListRoots => ("roots", "roots"),
+        };
+        if !declares(&self.capabilities, capability) {
+            return Err(unsupported_message(what, capability));
+        }
         let (method, params) = match request {
             InputRequest::Elicit(Form {
                 message,
                 requested_schema,
-            }) => {
-                if !form_elicitation(&self.capabilities) {
-                    return Err(unsupported_message("form elicitation", "elicitation"));
-                }
-                let params = elicit_params(message, requested_schema)?;
-                ("elicitation/create", serde_json::to_value(params))
-            }
-            InputRequest::CreateMessage(r) => {
-                if self.capabilities.sampling.is_none() {
-                    return Err(unsupported_message("sampling", "sampling"));
-                }
-                let params = sampling_params(r.clone())?;
-                ("sampling/createMessage", serde_json::to_value(params))
-            }
-            InputRequest::ListRoots => {
-                if self.capabilities.roots.is_none() {
-                    return Err(unsupported_message("roots", "roots"));
-                }
-                ("roots/list", Ok(json!({})))
-            }
+            }) => (
+                "elicitation/create",
+                serde_json::to_value(elicit_params(message, requested_schema)?),
+            ),
+            InputRequest::CreateMessage(r) => (
+                "sampling/createMessage",
+                serde_json::to_value(sampling_params(r.clone())?),
+            ),
+            InputRequest::ListRoots => ("roots/list", Ok(json!({}))),
         };
         let params = params.map_err(|e| e.to_string())?;
         serde_json::from_value(json!({ "method": method, "params": params }))
@@ -355,7 +354,13 @@ mod tests {
         caps_json: Value,
         stop: &CancellationToken,
     ) -> Result<Arc<RoundClient>, ErrorData> {
-        rounds.client(bind, state, responses, caps(caps_json), stop.clone())
+        rounds.client(
+            || bind.to_vec(),
+            state,
+            responses,
+            caps(caps_json),
+            stop.clone(),
+        )
     }
 
     fn form() -> InputRequest {
@@ -383,7 +388,7 @@ mod tests {
         assert!(stop.is_cancelled());
         assert!(client.awaiting_input());
         drop(answers);
-        let result = rounds.outcome(&client, &bind).unwrap().unwrap();
+        let result = rounds.outcome(&client, || bind.clone()).unwrap().unwrap();
         let v = serde_json::to_value(&result).unwrap();
         assert_eq!(v["resultType"], "input_required");
         assert_eq!(
@@ -418,7 +423,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(rounds.outcome(&client, &bind).is_none());
+        assert!(rounds.outcome(&client, || bind.clone()).is_none());
 
         // Tampered, or replayed against another tool: refused.
         let tampered = format!("{state}x");
@@ -454,7 +459,8 @@ mod tests {
             stop_sequences: vec![],
         });
         drop(client.request_input(vec![("form".into(), form()), ("llm".into(), sample)]));
-        let v = serde_json::to_value(rounds.outcome(&client, &bind).unwrap().unwrap()).unwrap();
+        let v = serde_json::to_value(rounds.outcome(&client, || bind.clone()).unwrap().unwrap())
+            .unwrap();
         let keys: Vec<&String> = v["inputRequests"].as_object().unwrap().keys().collect();
         assert_eq!(keys, ["llm"]);
     }
@@ -487,7 +493,11 @@ mod tests {
         let client = round(&rounds, &bind, None, Some(responses), json!({}), &stop).unwrap();
         drop(client.request_input(vec![("user_name".into(), form())]));
         assert!(stop.is_cancelled());
-        let e = rounds.outcome(&client, &bind).unwrap().err().unwrap();
+        let e = rounds
+            .outcome(&client, || bind.clone())
+            .unwrap()
+            .err()
+            .unwrap();
         assert!(
             e.message.contains("not an elicitation result"),
             "{}",
