@@ -255,6 +255,32 @@ fn response(body: &str) -> Value {
         .unwrap_or_else(|| panic!("no JSON-RPC response in {body}"))
 }
 
+/// A stateless 2026-07-28 request for `method` (on `name`, for the
+/// `Mcp-Name` header) with `params`, declaring the client capabilities
+/// `caps` in its `_meta`: the HTTP status and the JSON-RPC response.
+fn modern(
+    url: &str,
+    id: u64,
+    method: &str,
+    name: Option<&str>,
+    mut params: Value,
+    caps: Value,
+) -> (u16, Value) {
+    params["_meta"] = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": { "name": "modern", "version": "1" },
+        "io.modelcontextprotocol/clientCapabilities": caps
+    });
+    let mut headers = vec![
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", method),
+    ];
+    headers.extend(name.map(|n| ("mcp-name", n)));
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let (status, _, body) = post(url, &headers, &body);
+    (status, response(&body))
+}
+
 /// The text of a tool result that must be an error.
 fn error_text(result: &Value) -> String {
     assert_eq!(result["isError"], true, "expected a failed call: {result}");
@@ -328,28 +354,19 @@ fn client_requests_fail_with_a_message_or_become_input_required_rounds() {
     // A stateless 2026-07-28 request that did not declare sampling: the
     // plugin hears why at once.
     let stateless = |id: u64, caps: Value, extra: Value| {
-        let mut params = serde_json::json!({
-            "name": "test_sampling",
-            "arguments": { "prompt": "hi" },
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientInfo": { "name": "stateless", "version": "1" },
-                "io.modelcontextprotocol/clientCapabilities": caps
-            }
-        });
+        let mut params =
+            serde_json::json!({"name": "test_sampling", "arguments": {"prompt": "hi"}});
         for (k, v) in extra.as_object().into_iter().flatten() {
             params[k] = v.clone();
         }
-        let call = serde_json::json!({
-            "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params
-        });
-        let headers = [
-            ("mcp-protocol-version", "2026-07-28"),
-            ("mcp-method", "tools/call"),
-            ("mcp-name", "test_sampling"),
-        ];
-        let (status, _, body) = post(&server.url, &headers, &call);
-        (status, response(&body))
+        modern(
+            &server.url,
+            id,
+            "tools/call",
+            Some("test_sampling"),
+            params,
+            caps,
+        )
     };
     let (status, r) = stateless(5, serde_json::json!({}), Value::Null);
     assert_eq!(status, 200, "{r}");
@@ -415,32 +432,13 @@ fn client_requests_fail_with_a_message_or_become_input_required_rounds() {
 #[test]
 fn tool_details_shape_the_schema_the_name_and_the_required_capabilities() {
     let (_dirs, server) = fixture_server();
-    let meta = |caps: Value| {
-        serde_json::json!({
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientInfo": { "name": "details", "version": "1" },
-            "io.modelcontextprotocol/clientCapabilities": caps
-        })
-    };
-    let request = |id: u64, method: &str, name: Option<&str>, params: Value| {
-        let mut headers = vec![
-            ("mcp-protocol-version", "2026-07-28"),
-            ("mcp-method", method),
-        ];
-        if let Some(name) = name {
-            headers.push(("mcp-name", name));
-        }
-        let body =
-            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let (status, _, body) = post(&server.url, &headers, &body);
-        (status, response(&body))
-    };
-
-    let (_, listed) = request(
+    let (_, listed) = modern(
+        &server.url,
         1,
         "tools/list",
         None,
-        serde_json::json!({"_meta": meta(serde_json::json!({}))}),
+        serde_json::json!({}),
+        serde_json::json!({}),
     );
     let tools = listed["result"]["tools"].as_array().expect("tools");
     let tool = tools
@@ -455,53 +453,41 @@ fn tool_details_shape_the_schema_the_name_and_the_required_capabilities() {
     );
     assert_eq!(schema["additionalProperties"], false, "{schema}");
 
-    let call = |id: u64, args: Value| {
-        request(
-            id,
-            "tools/call",
-            Some("json_schema_2020_12_tool"),
-            serde_json::json!({
-                "name": "json_schema_2020_12_tool", "arguments": args,
-                "_meta": meta(serde_json::json!({}))
-            }),
-        )
-        .1
+    // `tool` called with `args` by a client declaring `caps`.
+    let call = |id: u64, tool: &str, args: Value, caps: Value| {
+        let params = serde_json::json!({"name": tool, "arguments": args});
+        modern(&server.url, id, "tools/call", Some(tool), params, caps)
     };
-    let ok = call(
+    let schema_call = |id: u64, args: Value| {
+        let r = call(id, "json_schema_2020_12_tool", args, serde_json::json!({})).1;
+        let text = r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        (r, text)
+    };
+    let (ok, text) = schema_call(
         2,
         serde_json::json!({
             "name": "Ada", "address": {"city": "London"}, "contact_method": "phone", "phone": "123"
         }),
     );
-    assert_eq!(
-        ok["result"]["content"][0]["text"], "Ada (London) by phone: 123",
-        "{ok}"
-    );
+    assert_eq!(text, "Ada (London) by phone: 123", "{ok}");
     // Phone chosen but only an email given: `then` requires `phone`.
-    let refused = call(
+    let (refused, text) = schema_call(
         3,
         serde_json::json!({"contact_method": "phone", "email": "a@b.c"}),
     );
-    let text = refused["result"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
     assert_eq!(refused["result"]["isError"], true, "{refused}");
     assert!(text.contains("\"phone\" is a required property"), "{text}");
-    // A property the schema does not allow.
-    let refused = call(4, serde_json::json!({"email": "a@b.c", "fax": "1"}));
+    // A property the schema does not allow, refused by the schema check.
+    let (refused, text) = schema_call(4, serde_json::json!({"email": "a@b.c", "fax": "1"}));
     assert_eq!(refused["result"]["isError"], true, "{refused}");
+    assert!(text.contains("the tool's input schema"), "{text}");
 
     // Sampling required, not declared: refused before the tool runs.
-    let (status, r) = request(
-        5,
-        "tools/call",
-        Some("test_missing_capability"),
-        serde_json::json!({
-            "name": "test_missing_capability", "arguments": {},
-            "_meta": meta(serde_json::json!({"elicitation": {}}))
-        }),
-    );
+    let missing = serde_json::json!({"elicitation": {}});
+    let (status, r) = call(5, "test_missing_capability", serde_json::json!({}), missing);
     assert_eq!(status, 400, "{r}");
     assert_eq!(r["error"]["code"], -32021, "{r}");
     assert!(
@@ -509,14 +495,12 @@ fn tool_details_shape_the_schema_the_name_and_the_required_capabilities() {
         "{r}"
     );
     // Declared: the tool runs (and asks the model in an input-required round).
-    let (status, r) = request(
+    let declared = serde_json::json!({"sampling": {}});
+    let (status, r) = call(
         6,
-        "tools/call",
-        Some("test_missing_capability"),
-        serde_json::json!({
-            "name": "test_missing_capability", "arguments": {},
-            "_meta": meta(serde_json::json!({"sampling": {}}))
-        }),
+        "test_missing_capability",
+        serde_json::json!({}),
+        declared,
     );
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["result"]["resultType"], "input_required", "{r}");

@@ -29,7 +29,8 @@ def meta_of(result):
     return meta
 
 
-async def scenario(target, mode):
+async def scenario(target, args):
+    mode = args.mode
     report = {"mode": mode}
     async with Client(target, mode=mode, read_timeout_seconds=60) as client:
         tools = await client.list_tools()
@@ -82,11 +83,16 @@ async def scenario(target, mode):
     return report
 
 
-def main():
+def run(scenario, extra_arguments=()):
+    """The command line shared by the Python client scripts: parses --url or
+    --stdio, --mode and `extra_arguments` (names of optional string options),
+    runs `scenario(target, args)` and prints its report as one JSON line."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--url")
     parser.add_argument("--stdio", nargs=argparse.REMAINDER)
     parser.add_argument("--mode", required=True)
+    for name in extra_arguments:
+        parser.add_argument(name, default="")
     args = parser.parse_args()
     if args.url:
         target = args.url
@@ -94,10 +100,10 @@ def main():
         target = StdioServerParameters(command=args.stdio[0], args=args.stdio[1:])
     else:
         parser.error("give --url or --stdio")
-    report = asyncio.run(scenario(target, args.mode))
+    report = asyncio.run(scenario(target, args))
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")
 
 
 if __name__ == "__main__":
-    main()
+    run(scenario)

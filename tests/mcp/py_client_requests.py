@@ -6,23 +6,20 @@ Usage: py_client_requests.py --prefix NS. --mode MODE (--url URL | --stdio BIOAI
 In mode "legacy" (2025-11-25) the server sends the client requests on the
 session; in mode "2026-07-28" the SDK receives input-required results and
 retries with the answers. The server must have the conformance fixture
-plugin loaded (its tools and prompts named with PREFIX, e.g. `conformance.`). Prints one JSON object with what the client saw; the Rust
-test (host/tests/mcp_conformance.rs) judges it.
+plugin loaded (its tools and prompts named with PREFIX, e.g.
+`conformance.`). Prints one JSON object with what the client saw; the Rust
+test (host/tests/mcp_clients.rs) judges it.
 """
 
-import argparse
 import asyncio
-import json
-import sys
 
-from mcp import Client, StdioServerParameters, types
+from mcp import Client, types
 
-
-def content_text(result):
-    return "".join(getattr(c, "text", "") or "" for c in result.content)
+from py_client import content_text, run
 
 
-async def scenario(target, mode, prefix):
+async def scenario(target, args):
+    mode, prefix = args.mode, args.prefix
     asked = []
     withdrawn = asyncio.Event()
 
@@ -100,23 +97,5 @@ async def scenario(target, mode, prefix):
     return report
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url")
-    parser.add_argument("--stdio", nargs=argparse.REMAINDER)
-    parser.add_argument("--mode", required=True)
-    parser.add_argument("--prefix", default="")
-    args = parser.parse_args()
-    if args.url:
-        target = args.url
-    elif args.stdio:
-        target = StdioServerParameters(command=args.stdio[0], args=args.stdio[1:])
-    else:
-        parser.error("give --url or --stdio")
-    report = asyncio.run(scenario(target, args.mode, args.prefix))
-    json.dump(report, sys.stdout)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    run(scenario, extra_arguments=["--prefix"])
