@@ -126,6 +126,11 @@ pub struct RuntimeConfig {
     /// Whether calls are fuel-metered. Always on in production: fuel is the
     /// billing unit. Off only to measure metering overhead.
     pub metered: bool,
+    /// A profiler to tell about compiled wasm code, so that e.g. `perf` can
+    /// attribute time to the functions inside components (a diagnostic, as
+    /// `wasmtime run --profile`). `PerfMap` writes `/tmp/perf-<pid>.map`;
+    /// `JitDump` writes `jit-<pid>.dump` for `perf inject --jit`.
+    pub profiler: wasmtime::ProfilingStrategy,
 }
 
 impl Default for RuntimeConfig {
@@ -135,6 +140,7 @@ impl Default for RuntimeConfig {
             max_concurrent_instances: 256,
             max_memory_bytes: 4 << 30,
             metered: true,
+            profiler: wasmtime::ProfilingStrategy::None,
         }
     }
 }
@@ -237,6 +243,7 @@ impl Runtime {
             .consume_fuel(config.metered)
             .memory_init_cow(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        wasm.profiler(config.profiler);
         let engine = Engine::new(&wasm).map_err(RuntimeError::Engine)?;
 
         let mut linker = Linker::<CallState>::new(&engine);
