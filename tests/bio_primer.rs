@@ -205,9 +205,9 @@ async fn tm_defaults_match_biopython() {
     }
 }
 
-// `primer.tm_many`: one call for many primers gives, in order, Biopython's
-// Tm_NN of each (defaults, then one table / ion / salt-correction set), and
-// names an invalid sequence by its index.
+// `primer.tm_many`: one call for many primers (one per line) gives, in
+// order, Biopython's Tm_NN of each (defaults, then one table / ion /
+// salt-correction set), and names an invalid sequence by its index and line.
 #[tokio::test]
 async fn tm_many_matches_biopython() {
     let (reg, _d) = reg().await;
@@ -231,7 +231,7 @@ async fn tm_many_matches_biopython() {
         let out = call(
             &reg,
             "primer.tm_many",
-            &json!({"sequences": seqs, "table": table, "na_mm": na, "mg_mm": mg,
+            &json!({"sequences": seqs.join("\n"), "table": table, "na_mm": na, "mg_mm": mg,
                     "saltcorr": saltcorr}),
         )
         .await
@@ -247,12 +247,12 @@ async fn tm_many_matches_biopython() {
     let err = call(
         &reg,
         "primer.tm_many",
-        &json!({"sequences": ["ACGTACGTACGT", "ACGTNACGT"]}),
+        &json!({"sequences": "ACGTACGTACGT\n\nACGTNACGT\n"}),
     )
     .await
     .unwrap_err();
-    assert!(err.contains("sequences[1]"), "{err}");
-    let empty = call(&reg, "primer.tm_many", &json!({"sequences": []}))
+    assert!(err.contains("sequences[1] (line 3)"), "{err}");
+    let empty = call(&reg, "primer.tm_many", &json!({"sequences": " \n"}))
         .await
         .unwrap();
     assert_eq!(empty["value"], json!([]));

@@ -11,7 +11,12 @@
 //! `target/plugins/` (e.g. to compare two builds); a component without
 //! `primer.tm_many` skips that line. `BIOAI_BENCH_UNMETERED=1` runs the
 //! components on an engine without fuel metering, to show what metering
-//! costs (a diagnostic: production always meters).
+//! costs (a diagnostic: production always meters). `BIOAI_BENCH_PROFILE=perfmap`
+//! (or `jitdump`) tells `perf` about the compiled components, so a profile
+//! of the bench names the functions inside them; `BIOAI_BENCH_REPEATS=N` takes the
+//! best of N runs of each kernel (default 3) for longer profiles, and
+//! `BIOAI_BENCH_ONLY=crispr,tm_many` runs only the kernels named (`align`,
+//! `crispr`, `tm_many`, `tm`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +26,7 @@ use bioai::policy::PolicySet;
 use bioai::registry::{CallContext, Registry};
 use bioai::runtime::{Runtime, RuntimeConfig};
 use serde_json::json;
+use wasmtime::ProfilingStrategy;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -102,11 +108,17 @@ fn main() {
     // SAFETY: the first statement of `main`; no other thread exists yet.
     unsafe { bioai::disable_library_backtraces() };
     let full = std::env::args().any(|a| a == "--bench");
-    let (align_len, region_len, primers, batch, repeats) = if full {
+    let (align_len, region_len, primers, batch, mut repeats) = if full {
         (10_000, 100_000, 10_000, 100_000, 3)
     } else {
         (200, 2_000, 20, 200, 1)
     };
+    if let Some(n) = std::env::var("BIOAI_BENCH_REPEATS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        repeats = n;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -114,12 +126,22 @@ fn main() {
         .expect("tokio");
     let cache = root().join("target").join("bench-cache");
     let metered = std::env::var_os("BIOAI_BENCH_UNMETERED").is_none();
+    let only = std::env::var("BIOAI_BENCH_ONLY").ok();
+    let wanted = |kernel: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|k| k.trim() == kernel))
+    };
     rt.block_on(async {
         let runtime = Arc::new(
             Runtime::new(&RuntimeConfig {
                 cache_dir: Some(cache),
                 max_concurrent_instances: 16,
                 metered,
+                profiler: match std::env::var("BIOAI_BENCH_PROFILE").as_deref() {
+                    Ok("perfmap") => ProfilingStrategy::PerfMap,
+                    Ok("jitdump") => ProfilingStrategy::JitDump,
+                    _ => ProfilingStrategy::None,
+                },
                 ..RuntimeConfig::default()
             })
             .expect("runtime"),
@@ -148,79 +170,85 @@ fn main() {
             }
         );
 
-        let a = dna(align_len, 1);
-        let b = dna(align_len, 2);
-        let args = json!({"a": a, "b": b, "match": 2.0, "mismatch": -1.0,
-            "gap_open": -5.0, "gap_extend": -1.0, "score_only": true});
-        let component = best_call(&reg, "align.pairwise", &args, repeats).await;
-        let req = align::Request {
-            a: a.clone(),
-            b: b.clone(),
-            match_score: Some(2.0),
-            mismatch_score: Some(-1.0),
-            gap_open: Some(-5.0),
-            gap_extend: Some(-1.0),
-            score_only: Some(true),
-            ..align::Request::default()
-        };
-        let native = best(repeats, || align::pairwise(&req).expect("aligns"));
-        report(
-            &format!("align {align_len} x {align_len} score-only"),
-            component,
-            native,
-        );
+        if wanted("align") {
+            let a = dna(align_len, 1);
+            let b = dna(align_len, 2);
+            let args = json!({"a": a, "b": b, "match": 2.0, "mismatch": -1.0,
+                "gap_open": -5.0, "gap_extend": -1.0, "score_only": true});
+            let component = best_call(&reg, "align.pairwise", &args, repeats).await;
+            let req = align::Request {
+                a: a.clone(),
+                b: b.clone(),
+                match_score: Some(2.0),
+                mismatch_score: Some(-1.0),
+                gap_open: Some(-5.0),
+                gap_extend: Some(-1.0),
+                score_only: Some(true),
+                ..align::Request::default()
+            };
+            let native = best(repeats, || align::pairwise(&req).expect("aligns"));
+            report(
+                &format!("align {align_len} x {align_len} score-only"),
+                component,
+                native,
+            );
+        }
 
-        let region = dna(region_len, 3);
-        let args = json!({"sequence": region});
-        let component = best_call(&reg, "crispr.design_guides", &args, repeats).await;
-        let params = crispr::design::Params::default();
-        let native = best(repeats, || {
-            crispr::design::design(&region, &params).expect("designs")
-        });
-        report(
-            &format!("crispr guide design, {region_len} bp"),
-            component,
-            native,
-        );
+        if wanted("crispr") {
+            let region = dna(region_len, 3);
+            let args = json!({"sequence": region});
+            let component = best_call(&reg, "crispr.design_guides", &args, repeats).await;
+            let params = crispr::design::Params::default();
+            let native = best(repeats, || {
+                crispr::design::design(&region, &params).expect("designs")
+            });
+            report(
+                &format!("crispr guide design, {region_len} bp"),
+                component,
+                native,
+            );
+        }
 
         let seqs: Vec<String> = (0..batch).map(|i| dna(20, 100 + i as u64)).collect();
-        if reg.tool("primer.tm_many").is_some() {
-            let args = json!({ "sequences": seqs });
+        if wanted("tm_many") && reg.tool("primer.tm_many").is_some() {
+            let text = seqs.join("\n");
+            let args = json!({ "sequences": text });
             let component = best_call(&reg, "primer.tm_many", &args, repeats).await;
             let targs = primer::tm::TmArgs::default();
-            let native = best(repeats, || primer::tm::tm_many(&seqs, &targs).expect("tm"));
+            let native = best(repeats, || primer::tm::tm_many(&text, &targs).expect("tm"));
             report(
                 &format!("primer Tm, {batch} primers (one tm_many call)"),
                 component,
                 native,
             );
         }
-
         let seqs = &seqs[..primers];
-        let t = Instant::now();
-        for s in seqs {
-            let out = reg
-                .call("primer.tm", &json!({"sequence": s}), CallContext::default())
-                .await
-                .unwrap();
-            assert!(out.result.is_ok(), "{:?}", out.result);
+        if wanted("tm") {
+            let t = Instant::now();
+            for s in seqs {
+                let out = reg
+                    .call("primer.tm", &json!({"sequence": s}), CallContext::default())
+                    .await
+                    .unwrap();
+                assert!(out.result.is_ok(), "{:?}", out.result);
+            }
+            let component = t.elapsed();
+            let native = best(repeats, || {
+                seqs.iter()
+                    .map(|s| primer::tm::tm(s, &primer::tm::TmArgs::default()).expect("tm"))
+                    .sum::<f64>()
+            });
+            report(
+                &format!("primer Tm, {primers} primers (one tm call each)"),
+                component,
+                native,
+            );
+            let per_call = component.as_secs_f64() / primers as f64;
+            println!(
+                "  per tm call: component {:.1} us, native {:.3} us",
+                per_call * 1e6,
+                native.as_secs_f64() / primers as f64 * 1e6
+            );
         }
-        let component = t.elapsed();
-        let native = best(repeats, || {
-            seqs.iter()
-                .map(|s| primer::tm::tm(s, &primer::tm::TmArgs::default()).expect("tm"))
-                .sum::<f64>()
-        });
-        report(
-            &format!("primer Tm, {primers} primers (one tm call each)"),
-            component,
-            native,
-        );
-        let per_call = component.as_secs_f64() / primers as f64;
-        println!(
-            "  per tm call: component {:.1} us, native {:.3} us",
-            per_call * 1e6,
-            native.as_secs_f64() / primers as f64 * 1e6
-        );
     });
 }

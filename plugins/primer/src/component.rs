@@ -93,7 +93,7 @@ impl api::Guest for PrimerPlugin {
 
     #[allow(clippy::too_many_arguments)]
     fn tm_many(
-        sequences: Vec<String>,
+        sequences: String,
         method: Option<String>,
         table: Option<String>,
         na_mm: Option<f64>,

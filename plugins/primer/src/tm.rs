@@ -470,24 +470,43 @@ pub fn normalize_acgt(argument: &str, sequence: &str) -> Result<Vec<u8>, ToolErr
     Ok(out)
 }
 
+/// Each byte as [`normalize_acgt`] reads it: upper-case A, C, G, T (U and
+/// u read as T), 0 for a byte that is not allowed.
+static ACGT_UPPER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let pairs = [
+        (b'A', b'A'),
+        (b'C', b'C'),
+        (b'G', b'G'),
+        (b'T', b'T'),
+        (b'U', b'T'),
+    ];
+    let mut k = 0;
+    while k < pairs.len() {
+        let (from, to) = pairs[k];
+        t[from as usize] = to;
+        t[from.to_ascii_lowercase() as usize] = to;
+        k += 1;
+    }
+    t
+};
+
 /// [`normalize_acgt`] into `out` (cleared first), to reuse one buffer.
+///
+/// One table lookup per byte with no branch, then one scan for a refused
+/// byte: a per-character `match` cost more than the Tm itself.
 fn normalize_acgt_into(argument: &str, sequence: &str, out: &mut Vec<u8>) -> Result<(), ToolError> {
     out.clear();
-    for (i, c) in sequence.chars().enumerate() {
-        out.push(match c.to_ascii_uppercase() {
-            'A' => b'A',
-            'C' => b'C',
-            'G' => b'G',
-            'T' | 'U' => b'T',
-            _ => {
-                return Err(ToolError::invalid_argument(
-                    argument,
-                    format!("contains {c:?} at position {}; {ACGT_HINT}", i + 1),
-                ));
-            }
-        });
-    }
-    Ok(())
+    out.extend(sequence.bytes().map(|b| ACGT_UPPER[usize::from(b)]));
+    let Some(bad) = out.iter().position(|&b| b == 0) else {
+        return Ok(());
+    };
+    // Bytes before `bad` are ASCII letters, so `bad` starts a character.
+    let c = sequence[bad..].chars().next().unwrap_or_default();
+    Err(ToolError::invalid_argument(
+        argument,
+        format!("contains {c:?} at position {}; {ACGT_HINT}", bad + 1),
+    ))
 }
 
 /// GC fraction of an upper-case ACGT sequence.
@@ -786,32 +805,50 @@ pub fn tm(sequence: &str, args: &TmArgs) -> Result<f64, ToolError> {
 /// Most sequences one `tm-many` call accepts.
 pub const MAX_MANY: usize = 1_000_000;
 
-/// The `tm-many` tool: [`tm`] of every sequence with the same options (read
-/// and checked once), in order. An error names the sequence by its 0-based
-/// index (`sequences[3]`).
-pub fn tm_many<S: AsRef<str>>(sequences: &[S], args: &TmArgs) -> Result<Vec<f64>, ToolError> {
-    if sequences.len() > MAX_MANY {
-        return Err(ToolError::limit_exceeded(format!(
-            "{} sequences given; at most {MAX_MANY} per call (split the list)",
-            sequences.len()
-        )));
-    }
+/// Whether `b` separates two sequences of a `tm-many` list: a line break,
+/// space, tab, comma or semicolon.
+fn is_separator(b: u8) -> bool {
+    matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b',' | b';')
+}
+
+/// The `tm-many` tool: [`tm`] of every sequence of `sequences` (one per
+/// line, or separated by spaces, tabs, commas or semicolons; empty entries
+/// are skipped) with the same options (read and checked once), in order.
+/// An error names the sequence by its 0-based index and its line.
+///
+/// The list is one text rather than a list of strings because a component
+/// receives a `list<string>` one allocation per string, each a call into the
+/// component: for 100,000 primers that cost more than their Tms.
+pub fn tm_many(sequences: &str, args: &TmArgs) -> Result<Vec<f64>, ToolError> {
     let method = Method::resolve(args)?;
     let mut buf = Vec::new();
-    sequences
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            method
-                .tm(s.as_ref(), &mut buf)
-                .map_err(|e| match e.argument() {
-                    Some("sequence") => {
-                        ToolError::invalid_argument(format!("sequences[{i}]"), e.detail())
-                    }
-                    _ => e,
-                })
-        })
-        .collect()
+    let mut out = Vec::new();
+    let entries = sequences
+        .as_bytes()
+        .split(|&b| is_separator(b))
+        .filter(|e| !e.is_empty());
+    for (i, entry) in entries.enumerate() {
+        if i == MAX_MANY {
+            return Err(ToolError::limit_exceeded(format!(
+                "more than {MAX_MANY} sequences given; at most {MAX_MANY} per call (split the list)"
+            )));
+        }
+        // Splitting at ASCII bytes leaves whole characters on both sides.
+        let at = entry.as_ptr() as usize - sequences.as_ptr() as usize;
+        let entry = &sequences[at..at + entry.len()];
+        let tm = method.tm(entry, &mut buf).map_err(|e| match e.argument() {
+            Some("sequence") => {
+                let line = 1 + sequences.as_bytes()[..at]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                ToolError::invalid_argument(format!("sequences[{i}] (line {line})"), e.detail())
+            }
+            _ => e,
+        })?;
+        out.push(tm);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -936,25 +973,42 @@ mod tests {
         // batch gives each sequence's own Tm, in order.
         let s = "CGTTCCAAAGATGTGGGCATGAGCTTAC";
         let f = |v: Vec<f64>| v.iter().map(|x| format!("{x:.2}")).collect::<Vec<_>>();
+        let two = format!("{s}\n{s}");
         assert_eq!(
-            f(tm_many(&[s, s], &TmArgs::default()).unwrap()),
+            f(tm_many(&two, &TmArgs::default()).unwrap()),
             ["60.32", "60.32"]
         );
         let t = TmArgs {
             table: Some("DNA_NN1".into()),
             ..TmArgs::default()
         };
-        assert_eq!(f(tm_many(&[s], &t).unwrap()), ["72.19"]);
+        assert_eq!(f(tm_many(s, &t).unwrap()), ["72.19"]);
         let w = TmArgs {
             method: Some("wallace".into()),
             ..TmArgs::default()
         };
-        assert_eq!(f(tm_many(&[s], &w).unwrap()), ["84.00"]);
-        assert!(tm_many::<&str>(&[], &TmArgs::default()).unwrap().is_empty());
-        let e = tm_many(&[s, "ACGN"], &TmArgs::default()).unwrap_err();
-        assert_eq!(e.argument(), Some("sequences[1]"), "{e}");
-        let e = tm_many(&[s, "A"], &TmArgs::default()).unwrap_err();
-        assert_eq!(e.argument(), Some("sequences[1]"), "{e}");
+        assert_eq!(f(tm_many(s, &w).unwrap()), ["84.00"]);
+        assert!(tm_many("", &TmArgs::default()).unwrap().is_empty());
+        assert!(tm_many(" \r\n,;\t", &TmArgs::default()).unwrap().is_empty());
+        // Every separator, runs of them, and a trailing one.
+        let mixed = format!("{s}\r\n{s}, {s};{s}\t{s} \n\n{s}\n");
+        assert_eq!(f(tm_many(&mixed, &TmArgs::default()).unwrap()).len(), 6);
+        let e = tm_many(&format!("{s}\n\nACGN"), &TmArgs::default()).unwrap_err();
+        assert_eq!(e.argument(), Some("sequences[1] (line 3)"), "{e}");
+        assert!(e.to_string().contains("'N' at position 4"), "{e}");
+        let e = tm_many(&format!("{s} A"), &TmArgs::default()).unwrap_err();
+        assert_eq!(e.argument(), Some("sequences[1] (line 1)"), "{e}");
+    }
+
+    #[test]
+    fn refused_characters_are_named_with_their_position() {
+        let e = normalize_acgt("sequence", "acgtÄx")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'Ä' at position 5"), "{e}");
+        let e = normalize_acgt("sequence", "ACG-T").unwrap_err().to_string();
+        assert!(e.contains("'-' at position 4"), "{e}");
+        assert_eq!(normalize_acgt("sequence", "aCgUu").unwrap(), b"ACGTT");
     }
 
     #[test]
