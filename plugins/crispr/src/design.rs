@@ -135,26 +135,8 @@ fn check_params(p: &Params) -> Result<Vec<u8>, ToolError> {
     Ok(pam)
 }
 
-/// The flags of a protospacer (upper-case A, C, G, T).
-fn flags_of(protospacer: &[u8], gc: f64, p: &Params) -> Flags {
-    let mut run = 0;
-    let mut longest = 0;
-    for (i, &b) in protospacer.iter().enumerate() {
-        run = if i > 0 && protospacer[i - 1] == b {
-            run + 1
-        } else {
-            1
-        };
-        longest = longest.max(run);
-    }
-    Flags {
-        poly_t: protospacer.windows(4).any(|w| w == b"TTTT"),
-        homopolymer: longest > 4,
-        gc_out_of_range: gc < p.min_gc || gc > p.max_gc,
-    }
-}
-
 /// A guide before its strings are built.
+#[derive(Clone, Copy)]
 struct Cand {
     /// Offset of the protospacer on its strand's sequence.
     offset: usize,
@@ -181,30 +163,122 @@ fn rank(a: &Cand, b: &Cand) -> Ordering {
         .then_with(|| a.strand.cmp(&b.strand))
 }
 
-/// Designs guides on both strands of `sequence` (IUPAC DNA, any case).
+/// One strand's bases as bit planes: bit `i % 64` of word `i / 64` of
+/// plane `X` is set when base `i` is `X` (upper-case A, C, G, T; other
+/// letters set no bit), with the planes guide design tests derived once.
+///
+/// Per-candidate checks (all ACGT, GC count, poly-T, homopolymer, the PAM's
+/// GG) are then a 64-bit window read and a mask: a few word operations
+/// instead of a loop over the guide's bytes. Byte loops with early exits
+/// are where compiled WebAssembly trails native code most, and they were
+/// most of a design's time.
+struct Planes {
+    /// A, C, G, T.
+    base: [Vec<u64>; 4],
+    /// Any of A, C, G, T.
+    acgt: Vec<u64>,
+    /// G or C.
+    gc: Vec<u64>,
+    /// The low bit of each base's 2-bit code (A, C, G, T = 0-3): C or T.
+    code_lo: Vec<u64>,
+    /// The high bit: G or T.
+    code_hi: Vec<u64>,
+    /// `TTTT` starts here.
+    poly_t: Vec<u64>,
+    /// Five identical bases (of A, C, G, T) start here.
+    run5: Vec<u64>,
+}
+
+impl Planes {
+    fn new(t: &[u8]) -> Self {
+        // One zero word past the end, so `window` can read any position
+        // below `t.len()`.
+        let words = t.len() / 64 + 2;
+        let mut base = [0; 4].map(|_| vec![0u64; words]);
+        for (w, chunk) in t.chunks(64).enumerate() {
+            let mut word = [0u64; 4];
+            for (j, &b) in chunk.iter().enumerate() {
+                let bit = u64::from(dna::ACGT_BIT[usize::from(b)]);
+                word[0] |= (bit & 1) << j;
+                word[1] |= ((bit >> 1) & 1) << j;
+                word[2] |= ((bit >> 2) & 1) << j;
+                word[3] |= (bit >> 3) << j;
+            }
+            for (plane, bits) in base.iter_mut().zip(word) {
+                plane[w] = bits;
+            }
+        }
+        let [a, c, g, tt] = &base;
+        let acgt = (0..words).map(|w| a[w] | c[w] | g[w] | tt[w]).collect();
+        let gc = (0..words).map(|w| c[w] | g[w]).collect();
+        let code_lo = (0..words).map(|w| c[w] | tt[w]).collect();
+        let code_hi = (0..words).map(|w| g[w] | tt[w]).collect();
+        // Runs by doubling: 2 in a row, 4 in a row, then 4 followed by one.
+        let mut poly_t = Vec::new();
+        let mut run5 = vec![0u64; words];
+        for (b, plane) in base.iter().enumerate() {
+            let run2 = and_shifted(plane, plane, 1);
+            let run4 = and_shifted(&run2, &run2, 2);
+            for (r, x) in run5.iter_mut().zip(and_shifted(&run4, plane, 4)) {
+                *r |= x;
+            }
+            if b == 3 {
+                poly_t = run4;
+            }
+        }
+        Planes {
+            base,
+            acgt,
+            gc,
+            code_lo,
+            code_hi,
+            poly_t,
+            run5,
+        }
+    }
+}
+
+/// `a & (b shifted down by d)`: bit `i` set where `a` has bit `i` and `b`
+/// bit `i + d`. The last word of both is padding (zero), and stays so.
+fn and_shifted(a: &[u64], b: &[u64], d: usize) -> Vec<u64> {
+    let mut out = vec![0u64; a.len()];
+    for (w, o) in out[..a.len() - 1].iter_mut().enumerate() {
+        *o = a[w] & window(b, w * 64 + d);
+    }
+    out
+}
+
+/// The 64 bits of `plane` from position `i` on (bit 0 is position `i`);
+/// positions past the plane read as 0. `i / 64 + 1` must be a word of it.
+fn window(plane: &[u64], i: usize) -> u64 {
+    let (w, s) = (i / 64, i % 64);
+    // Two shifts, so that s == 0 shifts the next word out entirely.
+    (plane[w] >> s) | ((plane[w + 1] << 1) << (63 - s))
+}
+
+/// The low `n` bits set (`n` < 64).
+fn low_bits(n: usize) -> u64 {
+    (1u64 << n) - 1
+}
+
 /// The protospacer starts `i` at which `t[i + l..i + l + masks.len()]`
 /// matches the PAM (letter `k` has a base in `masks[k]`; a non-ACGT base
 /// matches nothing), as a bit set: bit `i % 64` of word `i / 64`.
-///
-/// This is the per-position work of guide design, so it is branch-free,
-/// 64 positions per word: a table lookup, shift and OR per PAM letter and
-/// position. (A test per position with an early exit mispredicted on about
-/// a quarter of positions, which cost most in WebAssembly.)
-fn pam_hits(t: &[u8], l: usize, masks: &[u8]) -> Vec<u64> {
-    let windows = (t.len() + 1).saturating_sub(l + masks.len());
+fn pam_hits(planes: &Planes, n: usize, l: usize, masks: &[u8]) -> Vec<u64> {
+    let windows = (n + 1).saturating_sub(l + masks.len());
     let mut hits = vec![u64::MAX; windows.div_ceil(64)];
     for (k, &mask) in masks.iter().enumerate() {
-        let mut matches = [0u64; 256];
-        for (b, m) in matches.iter_mut().enumerate() {
-            *m = u64::from(dna::ACGT_BIT[b] & mask != 0);
-        }
-        let letters = &t[l + k..l + k + windows];
-        for (word, chunk) in hits.iter_mut().zip(letters.chunks(64)) {
-            let mut bits = 0;
-            for (j, &b) in chunk.iter().enumerate() {
-                bits |= matches[usize::from(b)] << j;
-            }
-            *word &= bits;
+        let letter: Vec<u64> = (0..planes.acgt.len())
+            .map(|w| {
+                (0..4)
+                    .filter(|b| mask & (1 << b) != 0)
+                    .fold(0, |acc, b| acc | planes.base[b][w])
+            })
+            .collect();
+        // Past the last window the last letter reads the planes' zero
+        // padding, so no bit is set beyond it.
+        for (w, word) in hits.iter_mut().enumerate() {
+            *word &= window(&letter, w * 64 + l + k);
         }
     }
     hits
@@ -242,37 +316,54 @@ pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
     let site = l + pam.len();
     let scored = l == 20 && pam.len() == 3;
     let keep = p.max_results as usize;
+    let proto_bits = low_bits(l);
     // Candidates stay compact (no strings) and are trimmed to the best
     // `keep` whenever they grow past a bound, so memory does not grow with
-    // the number of guides.
+    // the number of guides. After a trim, `worst_kept` is the `keep`-th
+    // best so far: a guide ranking after it can never be returned, so it is
+    // only counted (and not scored when its flags alone rank it after).
     let mut cands: Vec<Cand> = Vec::new();
+    let mut worst_kept: Option<Cand> = None;
     let mut total_found = 0usize;
     let mut total_passing = 0usize;
     if n >= site {
         for (strand, t) in [(Strand::Plus, &plus), (Strand::Minus, &minus)] {
+            let planes = Planes::new(t);
             // Only the positions whose PAM matches are visited, in order.
-            for i in set_bits(&pam_hits(t, l, &pam_masks)) {
-                let proto = &t[i..i + l];
-                if !proto.iter().all(|&b| dna::is_acgt(b)) {
+            for i in set_bits(&pam_hits(&planes, n, l, &pam_masks)) {
+                if window(&planes.acgt, i) & proto_bits != proto_bits {
                     continue;
                 }
-                let gc_count = proto.iter().filter(|&&b| b == b'G' || b == b'C').count();
-                let gc = gc_count as f64 / l as f64;
-                let actual_pam = &t[i + l..i + site];
-                let score = if scored && i >= 4 && i + 26 <= n && actual_pam[1..] == *b"GG" {
-                    let ctx = &t[i - 4..i + 26];
-                    if ctx.iter().all(|&b| dna::is_acgt(b)) {
-                        rule_set_1::score(ctx)
-                    } else {
-                        None
-                    }
+                let gc_count = (window(&planes.gc, i) & proto_bits).count_ones();
+                let gc = f64::from(gc_count) / l as f64;
+                let flags = Flags {
+                    poly_t: window(&planes.poly_t, i) & low_bits(l - 3) != 0,
+                    homopolymer: window(&planes.run5, i) & low_bits(l - 4) != 0,
+                    gc_out_of_range: gc < p.min_gc || gc > p.max_gc,
+                };
+                total_found += 1;
+                total_passing += usize::from(flags.passes());
+                // Flagged guides rank after every passing one, whatever
+                // their score.
+                if worst_kept.is_some_and(|w| w.flags.passes() && !flags.passes()) {
+                    continue;
+                }
+                // Rule Set 1 needs NGG and the 30-mer around the guide.
+                let score = if scored
+                    && i >= 4
+                    && i + 26 <= n
+                    && window(&planes.base[2], i + l + 1) & 0b11 == 0b11
+                    && window(&planes.acgt, i - 4) & low_bits(30) == low_bits(30)
+                {
+                    let code = |plane: &[u64]| (window(plane, i - 4) & low_bits(30)) as u32;
+                    Some(rule_set_1::score_codes(
+                        code(&planes.code_lo),
+                        code(&planes.code_hi),
+                    ))
                 } else {
                     None
                 };
-                let flags = flags_of(proto, gc, p);
-                total_found += 1;
-                total_passing += usize::from(flags.passes());
-                cands.push(Cand {
+                let cand = Cand {
                     offset: i,
                     strand,
                     start: match strand {
@@ -282,10 +373,15 @@ pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
                     gc,
                     score,
                     flags,
-                });
+                };
+                if worst_kept.is_some_and(|w| rank(&cand, &w) == Ordering::Greater) {
+                    continue;
+                }
+                cands.push(cand);
                 if cands.len() >= 2 * keep + 1024 {
-                    cands.select_nth_unstable_by(keep, rank);
+                    cands.select_nth_unstable_by(keep - 1, rank);
                     cands.truncate(keep);
+                    worst_kept = Some(cands[keep - 1]);
                 }
             }
         }
@@ -320,6 +416,159 @@ pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The byte-by-byte design the bit planes replaced: the reference the
+    // bit-parallel checks must agree with.
+    /// The flags of a protospacer (upper-case A, C, G, T).
+    fn flags_of(protospacer: &[u8], gc: f64, p: &Params) -> Flags {
+        let mut run = 0;
+        let mut longest = 0;
+        for (i, &b) in protospacer.iter().enumerate() {
+            run = if i > 0 && protospacer[i - 1] == b {
+                run + 1
+            } else {
+                1
+            };
+            longest = longest.max(run);
+        }
+        Flags {
+            poly_t: protospacer.windows(4).any(|w| w == b"TTTT"),
+            homopolymer: longest > 4,
+            gc_out_of_range: gc < p.min_gc || gc > p.max_gc,
+        }
+    }
+
+    fn design_by_bytes(sequence: &str, p: &Params) -> Design {
+        let pam = check_params(p).unwrap();
+        let plus = dna::iupac_upper("sequence", sequence).unwrap();
+        let minus = dna::reverse_complement(&plus);
+        let (n, l) = (plus.len(), p.guide_length as usize);
+        let site = l + pam.len();
+        let scored = l == 20 && pam.len() == 3;
+        let mut cands = Vec::new();
+        for (strand, t) in [(Strand::Plus, &plus), (Strand::Minus, &minus)] {
+            for i in 0..(n + 1).saturating_sub(site) {
+                let pam_ok = pam
+                    .iter()
+                    .zip(&t[i + l..i + site])
+                    .all(|(&m, &b)| dna::ACGT_BIT[usize::from(b)] & dna::iupac_mask(m) != 0);
+                let proto = &t[i..i + l];
+                if !pam_ok || !proto.iter().all(|&b| dna::is_acgt(b)) {
+                    continue;
+                }
+                let gc =
+                    proto.iter().filter(|&&b| b == b'G' || b == b'C').count() as f64 / l as f64;
+                let score = if scored && i >= 4 && i + 26 <= n && t[i + l + 1..i + site] == *b"GG" {
+                    let ctx = &t[i - 4..i + 26];
+                    if ctx.iter().all(|&b| dna::is_acgt(b)) {
+                        rule_set_1::score(ctx)
+                    } else {
+                        None
+                    }
+                } else {
+                    None
+                };
+                cands.push(Cand {
+                    offset: i,
+                    strand,
+                    start: if strand == Strand::Plus { i } else { n - i - l },
+                    gc,
+                    score,
+                    flags: flags_of(proto, gc, p),
+                });
+            }
+        }
+        let total_found = cands.len();
+        let total_passing = cands.iter().filter(|c| c.flags.passes()).count();
+        cands.sort_by(rank);
+        cands.truncate(p.max_results as usize);
+        let guides = cands
+            .into_iter()
+            .map(|c| {
+                let t = if c.strand == Strand::Plus {
+                    &plus
+                } else {
+                    &minus
+                };
+                Guide {
+                    protospacer: String::from_utf8(t[c.offset..c.offset + l].to_vec()).unwrap(),
+                    pam: String::from_utf8(t[c.offset + l..c.offset + site].to_vec()).unwrap(),
+                    strand: c.strand,
+                    start: c.start,
+                    gc: c.gc,
+                    score: c.score,
+                    flags: c.flags,
+                }
+            })
+            .collect();
+        Design {
+            guides,
+            total_found,
+            total_passing,
+        }
+    }
+
+    #[test]
+    fn bit_planes_agree_with_the_bytes() {
+        let mut x: u64 = 0x5eed_cafe;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Mostly ACGT in both cases, with runs (poly-T, homopolymers) and
+        // some IUPAC letters that PAMs may match but guides may not hold.
+        let letters = b"ACGTACGTACGTACGTacgtTTTTGGGGNRYSWKMBDHV";
+        for round in 0..300 {
+            let len = (next() % 700) as usize;
+            let seq: String = (0..len)
+                .map(|_| {
+                    let r = next();
+                    let k = if r % 50 == 0 { r >> 8 } else { r >> 8 & 15 };
+                    letters[(k % letters.len() as u64) as usize] as char
+                })
+                .collect();
+            let (pam, guide_length) = [
+                ("NGG", 20),
+                ("NAG", 20),
+                ("NNGRRT", 21),
+                ("TTTV", 23),
+                ("NG", 16),
+                ("NGG", 30),
+                ("N", 17),
+            ][round % 7];
+            let p = Params {
+                pam: pam.into(),
+                guide_length,
+                max_results: 1 + (next() % 400) as u32,
+                ..Params::default()
+            };
+            assert_eq!(
+                design(&seq, &p).unwrap(),
+                design_by_bytes(&seq, &p),
+                "{pam} {guide_length} on {seq}"
+            );
+        }
+        // AT-rich regions: thousands of guides, few or none passing, so
+        // the kept set holds flagged guides when it is trimmed.
+        let mut flagged_kept = 0;
+        for round in 0..20 {
+            let seq: String = (0..3000)
+                .map(|_| b"AATATTAAGC"[(next() % (8 + round % 3)) as usize] as char)
+                .collect();
+            let p = Params {
+                pam: "N".into(),
+                max_results: 1 + round as u32,
+                ..Params::default()
+            };
+            let d = design(&seq, &p).unwrap();
+            assert!(d.total_found > 2 * 1024);
+            flagged_kept += usize::from(d.guides.iter().any(|g| !g.flags.passes()));
+            assert_eq!(d, design_by_bytes(&seq, &p), "{seq}");
+        }
+        assert!(flagged_kept >= 5, "{flagged_kept}");
+    }
 
     #[test]
     fn finds_both_strands() {

@@ -4,7 +4,7 @@ use bioai_sdk::ToolError;
 
 /// The bases an IUPAC nucleotide letter (upper case) stands for, as a bit
 /// mask (A = 1, C = 2, G = 4, T = 8); 0 for anything else.
-pub fn iupac_mask(b: u8) -> u8 {
+pub const fn iupac_mask(b: u8) -> u8 {
     match b {
         b'A' => 1,
         b'C' => 2,
@@ -43,7 +43,7 @@ pub fn is_acgt(b: u8) -> bool {
 
 /// IUPAC complement of an upper-case letter (R<->Y, K<->M, B<->V, D<->H;
 /// S, W, N map to themselves); other bytes are returned unchanged.
-pub fn complement(b: u8) -> u8 {
+pub const fn complement(b: u8) -> u8 {
     match b {
         b'A' => b'T',
         b'T' => b'A',
@@ -61,9 +61,41 @@ pub fn complement(b: u8) -> u8 {
     }
 }
 
+/// [`complement`] of every byte.
+static COMPLEMENT: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = complement(b as u8);
+        b += 1;
+    }
+    t
+};
+
+/// Each byte upper-cased when it is an IUPAC nucleotide letter (any case),
+/// 0 for every other byte.
+static IUPAC_UPPER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let u = (b as u8).to_ascii_uppercase();
+        if iupac_mask(u) != 0 {
+            t[b] = u;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Reverse complement of upper-case IUPAC DNA.
+///
+/// Table lookups rather than a `match` per base: the same work natively,
+/// a branch less per base in WebAssembly.
 pub fn reverse_complement(s: &[u8]) -> Vec<u8> {
-    s.iter().rev().map(|&b| complement(b)).collect()
+    s.iter()
+        .rev()
+        .map(|&b| COMPLEMENT[usize::from(b)])
+        .collect()
 }
 
 /// The character at byte `i` of `text`, for error messages.
@@ -77,20 +109,17 @@ fn char_at(text: &str, i: usize) -> String {
 /// Upper-cases `text` and checks every letter is IUPAC DNA (A, C, G, T, R,
 /// Y, S, W, K, M, B, D, H, V, N).
 pub fn iupac_upper(arg: &str, text: &str) -> Result<Vec<u8>, ToolError> {
-    let mut out = Vec::with_capacity(text.len());
-    for (i, b) in text.bytes().enumerate() {
-        let u = b.to_ascii_uppercase();
-        if iupac_mask(u) == 0 {
-            return Err(invalid_char(
-                arg,
-                text,
-                i,
-                "IUPAC DNA letters (A, C, G, T, R, Y, S, W, K, M, B, D, H, V, N)",
-            ));
-        }
-        out.push(u);
+    // One lookup per byte, then one scan for a refused byte (0).
+    let out: Vec<u8> = text.bytes().map(|b| IUPAC_UPPER[usize::from(b)]).collect();
+    match out.iter().position(|&u| u == 0) {
+        None => Ok(out),
+        Some(i) => Err(invalid_char(
+            arg,
+            text,
+            i,
+            "IUPAC DNA letters (A, C, G, T, R, Y, S, W, K, M, B, D, H, V, N)",
+        )),
     }
-    Ok(out)
 }
 
 /// Upper-cases `text` and checks every letter is A, C, G or T.
