@@ -249,14 +249,20 @@ pub const TABLES: [NnTable; 8] = [
     DNA_NN1, DNA_NN2, DNA_NN3, DNA_NN4, RNA_NN1, RNA_NN2, RNA_NN3, R_DNA_NN1,
 ];
 
-/// Index of a base in `ACGT`.
+/// [`base_index`] of every byte.
+static BASE_INDEX: [u8; 256] = {
+    let mut t = [3u8; 256];
+    t[b'A' as usize] = 0;
+    t[b'C' as usize] = 1;
+    t[b'G' as usize] = 2;
+    t
+};
+
+/// Index of a base in `ACGT` (anything else counts as T). A table lookup,
+/// not a `match`: this runs for every base pair of every Tm, and the
+/// match's branches cost most in WebAssembly.
 fn base_index(b: u8) -> usize {
-    match b {
-        b'A' => 0,
-        b'C' => 1,
-        b'G' => 2,
-        _ => 3,
-    }
+    usize::from(BASE_INDEX[usize::from(b)])
 }
 
 const BASES: [u8; 4] = *b"ACGT";
