@@ -352,7 +352,7 @@ impl<'a> ToolSignature<'a> {
         if is_record(self.resolve, ty) {
             json
         } else {
-            json!({ "value": json })
+            to_json::single("value", json)
         }
     }
 }

@@ -25,6 +25,14 @@ fn mismatch(resolve: &Resolve, ty: &Type, val: &Val, path: &Path<'_>) -> Convert
     }
 }
 
+/// `{key: value}`, moving `value` (`json!` would copy it through
+/// `to_value`, which for a long list cost more than converting it).
+pub(crate) fn single(key: impl Into<String>, value: Value) -> Value {
+    let mut map = Map::with_capacity(1);
+    map.insert(key.into(), value);
+    Value::Object(map)
+}
+
 fn float(x: f64) -> Value {
     Number::from_f64(x).map_or(Value::Null, Value::Number)
 }
@@ -137,7 +145,7 @@ fn typedef_to_json(
                 (None, None) => Value::String(key),
                 (Some(t), Some(payload)) => {
                     let json = to_json(resolve, t, payload, &Path::Field(path, &key))?;
-                    json!({ key: json })
+                    single(key, json)
                 }
                 (None, Some(_)) => {
                     return Err(missing(format!("the case `{name}` without a payload")));
@@ -168,7 +176,7 @@ fn typedef_to_json(
                 payload.as_deref(),
                 &Path::Field(path, key),
             )?;
-            json!({ key: json })
+            single(key, json)
         }
         (TypeDefKind::List(t), Val::List(items))
         | (TypeDefKind::FixedLengthList(t, _), Val::FixedLengthList(items) | Val::List(items)) => {
