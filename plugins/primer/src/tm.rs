@@ -569,15 +569,13 @@ pub fn tm_nn_with(
     opts: &NnOptions,
     stacks: &[[(f64, f64); 4]; 4],
 ) -> Result<f64, ToolError> {
-    if seq.len() < 2 {
-        return Err(ToolError::invalid_argument(
-            "sequence",
-            format!(
-                "has {} base(s); the nearest-neighbour method needs at least 2",
-                seq.len()
-            ),
-        ));
-    }
+    check_nn_options(opts)?;
+    tm_nn_checked(seq, opts, stacks)
+}
+
+/// Refuses ion and strand concentrations [`tm_nn`] cannot use: once per
+/// batch rather than once per sequence.
+fn check_nn_options(opts: &NnOptions) -> Result<(), ToolError> {
     opts.salt.validate()?;
     for (name, v) in [("dnac1_nm", opts.dnac1), ("dnac2_nm", opts.dnac2)] {
         if !v.is_finite() || v < 0.0 {
@@ -586,6 +584,24 @@ pub fn tm_nn_with(
                 format!("must be a finite concentration >= 0 (nM), got {v}"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// [`tm_nn_with`] for options [`check_nn_options`] accepted.
+fn tm_nn_checked(
+    seq: &[u8],
+    opts: &NnOptions,
+    stacks: &[[(f64, f64); 4]; 4],
+) -> Result<f64, ToolError> {
+    if seq.len() < 2 {
+        return Err(ToolError::invalid_argument(
+            "sequence",
+            format!(
+                "has {} base(s); the nearest-neighbour method needs at least 2",
+                seq.len()
+            ),
+        ));
     }
     let t = &opts.table;
     let mut dh = 0.0;
@@ -779,6 +795,7 @@ impl Method {
                     saltcorr: args.saltcorr.unwrap_or(defaults.saltcorr),
                     selfcomp: args.selfcomp.unwrap_or(defaults.selfcomp),
                 };
+                check_nn_options(&opts)?;
                 Ok(Method::Nn(opts, opts.table.stacks()))
             }
             "wallace" => Ok(Method::Wallace),
@@ -795,7 +812,7 @@ impl Method {
         match self {
             Method::Nn(opts, stacks) => {
                 normalize_acgt_into("sequence", sequence, buf)?;
-                tm_nn_with(buf, opts, stacks)
+                tm_nn_checked(buf, opts, stacks)
             }
             Method::Wallace => tm_wallace(sequence),
             Method::Gc(salt) => tm_gc(sequence, salt),
@@ -829,29 +846,34 @@ pub fn tm_many(sequences: &str, args: &TmArgs) -> Result<Vec<f64>, ToolError> {
     let method = Method::resolve(args)?;
     let mut buf = Vec::new();
     let mut out = Vec::new();
-    let entries = sequences
-        .as_bytes()
-        .split(|&b| is_separator(b))
-        .filter(|e| !e.is_empty());
-    for (i, entry) in entries.enumerate() {
+    let bytes = sequences.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while start < bytes.len() {
+        if is_separator(bytes[start]) {
+            start += 1;
+            continue;
+        }
+        let mut end = start + 1;
+        while end < bytes.len() && !is_separator(bytes[end]) {
+            end += 1;
+        }
         if i == MAX_MANY {
             return Err(ToolError::limit_exceeded(format!(
                 "more than {MAX_MANY} sequences given; at most {MAX_MANY} per call (split the list)"
             )));
         }
-        // Splitting at ASCII bytes leaves whole characters on both sides.
-        let at = entry.as_ptr() as usize - sequences.as_ptr() as usize;
-        let entry = &sequences[at..at + entry.len()];
-        let tm = method.tm(entry, &mut buf).map_err(|e| match e.argument() {
-            Some("sequence") => {
-                let line = 1 + sequences.as_bytes()[..at]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count();
-                ToolError::invalid_argument(format!("sequences[{i}] (line {line})"), e.detail())
-            }
-            _ => e,
-        })?;
+        // Separators are ASCII, so both ends are character boundaries.
+        let tm = method
+            .tm(&sequences[start..end], &mut buf)
+            .map_err(|e| match e.argument() {
+                Some("sequence") => {
+                    let line = 1 + bytes[..start].iter().filter(|&&b| b == b'\n').count();
+                    ToolError::invalid_argument(format!("sequences[{i}] (line {line})"), e.detail())
+                }
+                _ => e,
+            })?;
+        start = end;
+        i += 1;
         out.push(tm);
     }
     Ok(out)
