@@ -109,17 +109,28 @@ fn char_at(text: &str, i: usize) -> String {
 /// Upper-cases `text` and checks every letter is IUPAC DNA (A, C, G, T, R,
 /// Y, S, W, K, M, B, D, H, V, N).
 pub fn iupac_upper(arg: &str, text: &str) -> Result<Vec<u8>, ToolError> {
-    // One lookup per byte, then one scan for a refused byte (0).
-    let out: Vec<u8> = text.bytes().map(|b| IUPAC_UPPER[usize::from(b)]).collect();
-    match out.iter().position(|&u| u == 0) {
-        None => Ok(out),
-        Some(i) => Err(invalid_char(
-            arg,
-            text,
-            i,
-            "IUPAC DNA letters (A, C, G, T, R, Y, S, W, K, M, B, D, H, V, N)",
-        )),
+    // One lookup per byte, noting whether any was refused (0); the refused
+    // byte is looked for only then. (A second scan every time cost as much
+    // as the lookups in WebAssembly, which cannot vectorize it.)
+    let mut refused = false;
+    let out: Vec<u8> = text
+        .bytes()
+        .map(|b| {
+            let u = IUPAC_UPPER[usize::from(b)];
+            refused |= u == 0;
+            u
+        })
+        .collect();
+    if !refused {
+        return Ok(out);
     }
+    let i = out.iter().position(|&u| u == 0).unwrap_or_default();
+    Err(invalid_char(
+        arg,
+        text,
+        i,
+        "IUPAC DNA letters (A, C, G, T, R, Y, S, W, K, M, B, D, H, V, N)",
+    ))
 }
 
 /// Upper-cases `text` and checks every letter is A, C, G or T.

@@ -499,14 +499,21 @@ static ACGT_UPPER: [u8; 256] = {
 
 /// [`normalize_acgt`] into `out` (cleared first), to reuse one buffer.
 ///
-/// One table lookup per byte with no branch, then one scan for a refused
-/// byte: a per-character `match` cost more than the Tm itself.
+/// One table lookup per byte with no branch, noting whether any byte was
+/// refused (the refused one is looked for only then): a per-character
+/// `match` cost more than the Tm itself.
 fn normalize_acgt_into(argument: &str, sequence: &str, out: &mut Vec<u8>) -> Result<(), ToolError> {
     out.clear();
-    out.extend(sequence.bytes().map(|b| ACGT_UPPER[usize::from(b)]));
-    let Some(bad) = out.iter().position(|&b| b == 0) else {
+    let mut refused = false;
+    out.extend(sequence.bytes().map(|b| {
+        let n = ACGT_UPPER[usize::from(b)];
+        refused |= n == 0;
+        n
+    }));
+    if !refused {
         return Ok(());
-    };
+    }
+    let bad = out.iter().position(|&b| b == 0).unwrap_or_default();
     // Bytes before `bad` are ASCII letters, so `bad` starts a character.
     let c = sequence[bad..].chars().next().unwrap_or_default();
     Err(ToolError::invalid_argument(
