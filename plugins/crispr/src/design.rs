@@ -299,6 +299,41 @@ fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
+/// The best `keep` of `cands`, ranked, with their strings: protospacer and
+/// PAM read from the candidate's strand (`strands` is plus, minus); a site
+/// is `site` bases long, its protospacer `l`.
+fn best_guides(
+    mut cands: Vec<Cand>,
+    keep: usize,
+    strands: [&[u8]; 2],
+    l: usize,
+    site: usize,
+) -> Vec<Guide> {
+    cands.sort_by(rank);
+    cands.truncate(keep);
+    cands
+        .into_iter()
+        .map(|c| {
+            let t = match c.strand {
+                Strand::Plus => strands[0],
+                Strand::Minus => strands[1],
+            };
+            Guide {
+                protospacer: String::from_utf8_lossy(&t[c.offset..c.offset + l]).into_owned(),
+                pam: String::from_utf8_lossy(&t[c.offset + l..c.offset + site]).into_owned(),
+                strand: c.strand,
+                start: c.start,
+                gc: c.gc,
+                score: c.score,
+                flags: c.flags,
+            }
+        })
+        .collect()
+}
+
+/// Designs guides on both strands of `sequence` (IUPAC DNA, any case):
+/// every protospacer of A, C, G, T followed by a PAM match, scored, flagged
+/// and ranked; the best `p.max_results` are returned with the totals.
 pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
     let pam = check_params(p)?;
     if sequence.len() > MAX_SEQUENCE {
@@ -386,26 +421,7 @@ pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
             }
         }
     }
-    cands.sort_by(rank);
-    cands.truncate(keep);
-    let guides = cands
-        .into_iter()
-        .map(|c| {
-            let t = match c.strand {
-                Strand::Plus => &plus,
-                Strand::Minus => &minus,
-            };
-            Guide {
-                protospacer: String::from_utf8_lossy(&t[c.offset..c.offset + l]).into_owned(),
-                pam: String::from_utf8_lossy(&t[c.offset + l..c.offset + site]).into_owned(),
-                strand: c.strand,
-                start: c.start,
-                gc: c.gc,
-                score: c.score,
-                flags: c.flags,
-            }
-        })
-        .collect();
+    let guides = best_guides(cands, keep, [&plus, &minus], l, site);
     Ok(Design {
         guides,
         total_found,
@@ -418,7 +434,9 @@ mod tests {
     use super::*;
 
     // The byte-by-byte design the bit planes replaced: the reference the
-    // bit-parallel checks must agree with.
+    // bit-parallel checks must agree with (ranking and the strings of the
+    // kept guides are shared, they are not what the planes changed).
+
     /// The flags of a protospacer (upper-case A, C, G, T).
     fn flags_of(protospacer: &[u8], gc: f64, p: &Params) -> Flags {
         let mut run = 0;
@@ -480,27 +498,7 @@ mod tests {
         }
         let total_found = cands.len();
         let total_passing = cands.iter().filter(|c| c.flags.passes()).count();
-        cands.sort_by(rank);
-        cands.truncate(p.max_results as usize);
-        let guides = cands
-            .into_iter()
-            .map(|c| {
-                let t = if c.strand == Strand::Plus {
-                    &plus
-                } else {
-                    &minus
-                };
-                Guide {
-                    protospacer: String::from_utf8(t[c.offset..c.offset + l].to_vec()).unwrap(),
-                    pam: String::from_utf8(t[c.offset + l..c.offset + site].to_vec()).unwrap(),
-                    strand: c.strand,
-                    start: c.start,
-                    gc: c.gc,
-                    score: c.score,
-                    flags: c.flags,
-                }
-            })
-            .collect();
+        let guides = best_guides(cands, p.max_results as usize, [&plus, &minus], l, site);
         Design {
             guides,
             total_found,
