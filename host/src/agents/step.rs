@@ -364,7 +364,8 @@ impl StepHost {
                 Ok(result.to_string()),
                 json!({"tool": name, "args": traced(&args), "result": traced(&result),
                        "meters": meters, "cost_fen": cost}),
-                json!({ "ok": result }),
+                // Moved, not copied through `json!`'s `to_value`.
+                Value::Object(serde_json::Map::from_iter([("ok".to_string(), result)])),
             ),
             Err(failure) => {
                 let error = ToolError {
