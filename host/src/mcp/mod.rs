@@ -148,6 +148,26 @@ impl McpServer {
             .map(Some)
     }
 
+    /// The call context of a resources/read or prompts/get: a cancel token
+    /// of its own and the client the plugin's requests go to, with the
+    /// request's input-required round when it is stateless.
+    fn extra_context(
+        &self,
+        context: &RequestContext<RoleServer>,
+        binding: impl FnOnce() -> Vec<u8>,
+        state: Option<&str>,
+        responses: Option<rmcp::model::InputResponses>,
+    ) -> Result<(CallContext, Option<Arc<rounds::RoundClient>>), ErrorData> {
+        let cancel = context.ct.child_token();
+        let round = self.round(context, binding, state, responses, &cancel)?;
+        let ctx = CallContext {
+            cancel,
+            client: Some(self.client_for(context, round.as_ref())),
+            ..CallContext::default()
+        };
+        Ok((ctx, round))
+    }
+
     /// The client a plugin's requests go to: the round's, for a stateless
     /// request; otherwise the session's.
     fn client_for(
@@ -560,20 +580,13 @@ impl ServerHandler for McpServer {
             Err(e) if e.code == ErrorCode::RESOURCE_NOT_FOUND => e,
             read => return read.map(ReadResourceResponse::Complete),
         };
-        let cancel = context.ct.child_token();
         let binding = || rounds::binding("resources/read", &uri, &Value::Null);
-        let round = self.round(
+        let (ctx, round) = self.extra_context(
             &context,
             binding,
             request.request_state.as_deref(),
             request.input_responses,
-            &cancel,
         )?;
-        let ctx = CallContext {
-            cancel,
-            client: Some(self.client_for(&context, round.as_ref())),
-            ..CallContext::default()
-        };
         let read = registry.read_resource(&uri, ctx).await;
         if let Some(c) = &round
             && let Some(input) = self.rounds.outcome(c, binding)
@@ -643,23 +656,16 @@ impl ServerHandler for McpServer {
     ) -> Result<GetPromptResponse, ErrorData> {
         let registry = self.catalog.registry();
         let arguments = string_pairs(request.arguments.iter().flatten());
-        let cancel = context.ct.child_token();
         let binding = || {
             let args = Value::Object(request.arguments.clone().unwrap_or_default());
             rounds::binding("prompts/get", &request.name, &args)
         };
-        let round = self.round(
+        let (ctx, round) = self.extra_context(
             &context,
             binding,
             request.request_state.as_deref(),
             request.input_responses,
-            &cancel,
         )?;
-        let ctx = CallContext {
-            cancel,
-            client: Some(self.client_for(&context, round.as_ref())),
-            ..CallContext::default()
-        };
         let rendered = registry.get_prompt(&request.name, &arguments, ctx).await;
         if let Some(c) = &round
             && let Some(input) = self.rounds.outcome(c, binding)
