@@ -275,7 +275,7 @@ pub fn design(template: &str, p: &Params) -> Result<Design, ToolError> {
     let ts = p.target_start as i64;
     let te = ts + p.target_length as i64;
     let opts = NnOptions::default();
-    let stacks = opts.table.stacks();
+    let nn = tm::NnModel::new(&opts)?;
     let (pmin, pmax) = (p.primer_min as i64, p.primer_max as i64);
 
     let consider = |seq: Vec<u8>, start: i64, ok: &mut u32| -> Result<Option<Cand>, ToolError> {
@@ -283,7 +283,7 @@ pub fn design(template: &str, p: &Params) -> Result<Design, ToolError> {
         if gc < p.gc_min || gc > p.gc_max {
             return Ok(None);
         }
-        let tmv = tm::tm_nn_with(&seq, &opts, &stacks)?;
+        let tmv = nn.tm(&seq)?;
         if tmv < p.tm_min || tmv > p.tm_max {
             return Ok(None);
         }

@@ -6,7 +6,7 @@
 //! (`cargo test -p primer`); the component glue, built only for WebAssembly,
 //! is in `component.rs`.
 //!
-//! Hot kernels, for native benchmarks: [`tm::tm_nn`] (one nearest-neighbour
+//! Hot kernels, for native benchmarks: [`tm::NnModel`] (nearest-neighbour
 //! Tm) and [`design::design`] (a whole primer-pair design).
 
 pub mod design;

@@ -249,20 +249,45 @@ pub const TABLES: [NnTable; 8] = [
     DNA_NN1, DNA_NN2, DNA_NN3, DNA_NN4, RNA_NN1, RNA_NN2, RNA_NN3, R_DNA_NN1,
 ];
 
-/// [`base_index`] of every byte.
-static BASE_INDEX: [u8; 256] = {
-    let mut t = [3u8; 256];
-    t[b'A' as usize] = 0;
-    t[b'C' as usize] = 1;
-    t[b'G' as usize] = 2;
+/// What each byte is to the nearest-neighbour kernel, by table lookup:
+/// this runs for every base of every Tm, and `match`es on bytes become
+/// jump tables in WebAssembly, an indirect branch per byte.
+///
+/// A base (A, C, G, T, U in either case) is its index in ACGT (U as T) in
+/// bits 0-1, plus [`GC_BIT`] for G and C; a separator of a `tm-many` list
+/// is [`SEPARATOR`]; anything else is [`REFUSED`] with bits 0-1 set, so that
+/// upper-case ACGT input that skipped validation reads other bytes as T,
+/// as it always has.
+static BASE_CLASS: [u8; 256] = {
+    let mut t = [REFUSED | 3; 256];
+    let mut i = 0;
+    while i < 2 {
+        let lower = if i == 0 { 0 } else { 0x20 };
+        t[(b'A' | lower) as usize] = 0;
+        t[(b'C' | lower) as usize] = 1 | GC_BIT;
+        t[(b'G' | lower) as usize] = 2 | GC_BIT;
+        t[(b'T' | lower) as usize] = 3;
+        t[(b'U' | lower) as usize] = 3;
+        i += 1;
+    }
+    let mut j = 0;
+    let separators = *b"\n\r \t,;";
+    while j < separators.len() {
+        t[separators[j] as usize] = SEPARATOR;
+        j += 1;
+    }
     t
 };
+/// Set in [`BASE_CLASS`] for G and C.
+const GC_BIT: u8 = 4;
+/// [`BASE_CLASS`] of a separator of a `tm-many` list.
+const SEPARATOR: u8 = 8;
+/// Set in [`BASE_CLASS`] for a byte that is neither a base nor a separator.
+const REFUSED: u8 = 16;
 
-/// Index of a base in `ACGT` (anything else counts as T). A table lookup,
-/// not a `match`: this runs for every base pair of every Tm, and the
-/// match's branches cost most in WebAssembly.
+/// Index of a base in `ACGT` (U as T; anything else counts as T).
 fn base_index(b: u8) -> usize {
-    usize::from(BASE_INDEX[usize::from(b)])
+    usize::from(BASE_CLASS[usize::from(b)] & 3)
 }
 
 const BASES: [u8; 4] = *b"ACGT";
@@ -379,93 +404,140 @@ impl Salt {
 /// "ignore")`). Method 0 is no correction; 1-4 correct Tm, 5 corrects ΔS,
 /// 6 and 7 correct 1/Tm (see the WIT documentation of `tm`).
 pub fn salt_correction(salt: &Salt, method: u8, len: usize, gc: f64) -> Result<f64, ToolError> {
-    if method > 7 {
-        return Err(ToolError::invalid_argument(
-            "saltcorr",
-            format!("must be 0 (none) to 7, got {method}"),
-        ));
-    }
-    if method == 0 {
-        return Ok(0.0);
-    }
-    let Salt {
-        na,
-        k,
-        tris,
-        mg: mg_mm,
-        dntps: dntps_mm,
-    } = *salt;
-    let mut mon_mm = na + k + tris / 2.0;
-    let mut mg = mg_mm * 1e-3;
-    if (k + mg_mm + tris + dntps_mm) > 0.0 && method != 7 && dntps_mm < mg_mm {
-        // Sodium equivalent (von Ahsen et al. 2001).
-        mon_mm += 120.0 * (mg_mm - dntps_mm).sqrt();
-    }
-    let mon = mon_mm * 1e-3;
-    if (1..=6).contains(&method) && mon == 0.0 {
-        return Err(ToolError::invalid_argument(
-            "na_mm",
-            format!(
-                "salt correction {method} needs a non-zero monovalent ion concentration \
-                 (Na+ + K+ + Tris/2, plus the Mg2+ equivalent); raise na_mm or use saltcorr 0"
-            ),
-        ));
-    }
-    let owczarzy2004 = |mon: f64| (4.29 * gc - 3.95) * 1e-5 * mon.ln() + 9.40e-6 * mon.ln().powi(2);
-    Ok(match method {
-        1 => 16.6 * mon.log10(),
-        2 => 16.6 * (mon / (1.0 + 0.7 * mon)).log10(),
-        3 => 12.5 * mon.log10(),
-        4 => 11.7 * mon.log10(),
-        5 => 0.368 * (len as f64 - 1.0) * mon.ln(),
-        6 => owczarzy2004(mon),
-        _ => {
-            // Owczarzy et al. (2008), Biochemistry 47: 5336-5353.
-            let (mut a, b, c, mut d) = (3.92, -0.911, 6.26, 1.42);
-            let (e, f, mut g) = (-48.2, 52.5, 8.31);
-            if dntps_mm > 0.0 {
-                let dntps = dntps_mm * 1e-3;
-                let ka = 3e4;
-                let x = ka * dntps - ka * mg + 1.0;
-                mg = (-x + (x.powi(2) + 4.0 * ka * mg).sqrt()) / (2.0 * ka);
-            }
-            if mg < 0.0 || mg.is_nan() {
-                return Err(ToolError::invalid_argument(
-                    "mg_mm",
-                    "the free Mg2+ left after dNTP binding is not a valid concentration",
-                ));
-            }
-            if mon_mm > 0.0 {
-                let r = mg.sqrt() / mon;
-                if r < 0.22 {
-                    return Ok(owczarzy2004(mon));
-                } else if r < 6.0 {
-                    let l = mon.ln();
-                    a = 3.92 * (0.843 - 0.352 * mon.sqrt() * l);
-                    d = 1.42 * (1.279 - 4.03e-3 * l - 8.03e-3 * l.powi(2));
-                    g = 8.31 * (0.486 - 0.258 * l + 5.25e-3 * l.powi(3));
+    SaltCorrection::new(salt, method)?.value(len, gc)
+}
+
+/// A salt correction with every term that depends only on the ions worked
+/// out: what is left per sequence is arithmetic on its length and GC
+/// fraction. Computing the logarithms once per batch instead of once per
+/// sequence is most of a Tm's cost in WebAssembly, where `ln` is software.
+/// The operations are Biopython's, in its order, so values are bit for bit
+/// those of [`salt_correction`] written out in one piece.
+#[derive(Debug, Clone, Copy)]
+enum SaltCorrection {
+    /// Method 0.
+    None,
+    /// Methods 1-4: a constant added to Tm.
+    Tm(f64),
+    /// Method 5: ΔS += 0.368 (N - 1) ln[Mon+].
+    Entropy { ln_mon: f64 },
+    /// Method 6, and 7 at a low Mg2+ to Mon+ ratio: Owczarzy et al. (2004).
+    Owczarzy2004 { ln_mon: f64, square: f64 },
+    /// Method 7: Owczarzy et al. (2008), Biochemistry 47: 5336-5353, as
+    /// `(p + gc q + u / (2 (N - 1))) 1e-5`.
+    Owczarzy2008 { p: f64, q: f64, u: f64 },
+}
+
+impl SaltCorrection {
+    /// The correction `method` (0-7) for the ions of `salt`, or why these
+    /// ions cannot be corrected for by it.
+    fn new(salt: &Salt, method: u8) -> Result<SaltCorrection, ToolError> {
+        if method > 7 {
+            return Err(ToolError::invalid_argument(
+                "saltcorr",
+                format!("must be 0 (none) to 7, got {method}"),
+            ));
+        }
+        if method == 0 {
+            return Ok(SaltCorrection::None);
+        }
+        let Salt {
+            na,
+            k,
+            tris,
+            mg: mg_mm,
+            dntps: dntps_mm,
+        } = *salt;
+        let mut mon_mm = na + k + tris / 2.0;
+        let mut mg = mg_mm * 1e-3;
+        if (k + mg_mm + tris + dntps_mm) > 0.0 && method != 7 && dntps_mm < mg_mm {
+            // Sodium equivalent (von Ahsen et al. 2001).
+            mon_mm += 120.0 * (mg_mm - dntps_mm).sqrt();
+        }
+        let mon = mon_mm * 1e-3;
+        if (1..=6).contains(&method) && mon == 0.0 {
+            return Err(ToolError::invalid_argument(
+                "na_mm",
+                format!(
+                    "salt correction {method} needs a non-zero monovalent ion concentration \
+                     (Na+ + K+ + Tris/2, plus the Mg2+ equivalent); raise na_mm or use saltcorr 0"
+                ),
+            ));
+        }
+        let owczarzy2004 = |mon: f64| SaltCorrection::Owczarzy2004 {
+            ln_mon: mon.ln(),
+            square: 9.40e-6 * mon.ln().powi(2),
+        };
+        Ok(match method {
+            1 => SaltCorrection::Tm(16.6 * mon.log10()),
+            2 => SaltCorrection::Tm(16.6 * (mon / (1.0 + 0.7 * mon)).log10()),
+            3 => SaltCorrection::Tm(12.5 * mon.log10()),
+            4 => SaltCorrection::Tm(11.7 * mon.log10()),
+            5 => SaltCorrection::Entropy { ln_mon: mon.ln() },
+            6 => owczarzy2004(mon),
+            _ => {
+                let (mut a, b, c, mut d) = (3.92, -0.911, 6.26, 1.42);
+                let (e, f, mut g) = (-48.2, 52.5, 8.31);
+                if dntps_mm > 0.0 {
+                    let dntps = dntps_mm * 1e-3;
+                    let ka = 3e4;
+                    let x = ka * dntps - ka * mg + 1.0;
+                    mg = (-x + (x.powi(2) + 4.0 * ka * mg).sqrt()) / (2.0 * ka);
+                }
+                if mg < 0.0 || mg.is_nan() {
+                    return Err(ToolError::invalid_argument(
+                        "mg_mm",
+                        "the free Mg2+ left after dNTP binding is not a valid concentration",
+                    ));
+                }
+                if mon_mm > 0.0 {
+                    let r = mg.sqrt() / mon;
+                    if r < 0.22 {
+                        return Ok(owczarzy2004(mon));
+                    } else if r < 6.0 {
+                        let l = mon.ln();
+                        a = 3.92 * (0.843 - 0.352 * mon.sqrt() * l);
+                        d = 1.42 * (1.279 - 4.03e-3 * l - 8.03e-3 * l.powi(2));
+                        g = 8.31 * (0.486 - 0.258 * l + 5.25e-3 * l.powi(3));
+                    }
+                }
+                if mg == 0.0 {
+                    return Err(ToolError::invalid_argument(
+                        "mg_mm",
+                        "salt correction 7 needs Mg2+ (free of dNTPs) or monovalent ions; \
+                         set mg_mm above dntps_mm, set na_mm/k_mm/tris_mm, or use another saltcorr",
+                    ));
+                }
+                let lmg = mg.ln();
+                SaltCorrection::Owczarzy2008 {
+                    p: a + b * lmg,
+                    q: c + d * lmg,
+                    u: e + f * lmg + g * lmg.powi(2),
                 }
             }
-            if mg == 0.0 {
-                return Err(ToolError::invalid_argument(
-                    "mg_mm",
-                    "salt correction 7 needs Mg2+ (free of dNTPs) or monovalent ions; \
-                     set mg_mm above dntps_mm, set na_mm/k_mm/tris_mm, or use another saltcorr",
-                ));
+        })
+    }
+
+    /// The correction for a sequence of `len` bases with GC fraction `gc`.
+    fn value(&self, len: usize, gc: f64) -> Result<f64, ToolError> {
+        Ok(match *self {
+            SaltCorrection::None => 0.0,
+            SaltCorrection::Tm(v) => v,
+            SaltCorrection::Entropy { ln_mon } => 0.368 * (len as f64 - 1.0) * ln_mon,
+            SaltCorrection::Owczarzy2004 { ln_mon, square } => {
+                (4.29 * gc - 3.95) * 1e-5 * ln_mon + square
             }
-            if len < 2 {
-                return Err(ToolError::invalid_argument(
-                    "sequence",
-                    "salt correction 7 needs at least 2 bases",
-                ));
+            SaltCorrection::Owczarzy2008 { p, q, u } => {
+                if len < 2 {
+                    return Err(ToolError::invalid_argument(
+                        "sequence",
+                        "salt correction 7 needs at least 2 bases",
+                    ));
+                }
+                (p + gc * q + (1.0 / (2.0 * (len as f64 - 1.0))) * u) * 1e-5
             }
-            let lmg = mg.ln();
-            (a + b * lmg
-                + gc * (c + d * lmg)
-                + (1.0 / (2.0 * (len as f64 - 1.0))) * (e + f * lmg + g * lmg.powi(2)))
-                * 1e-5
-        }
-    })
+        })
+    }
 }
 
 /// Upper-cases `sequence` and turns U into T, rejecting anything that is not
@@ -563,122 +635,167 @@ impl Default for NnOptions {
 
 /// Biopython's `Tm_NN(seq, nn_table, Na, K, Tris, Mg, dNTPs, dnac1, dnac2,
 /// selfcomp, saltcorr)` against the perfect complement, for an upper-case
-/// ACGT sequence (see [`normalize_acgt`]) of at least 2 bases.
+/// ACGT sequence (see [`normalize_acgt`]) of at least 2 bases. For many
+/// sequences under the same conditions, build one [`NnModel`].
 pub fn tm_nn(seq: &[u8], opts: &NnOptions) -> Result<f64, ToolError> {
-    let stacks = opts.table.stacks();
-    tm_nn_with(seq, opts, &stacks)
+    NnModel::new(opts)?.tm(seq)
 }
 
-/// [`tm_nn`] with the table's stacks already resolved (see
-/// [`NnTable::stacks`]), for callers computing many Tms.
-pub fn tm_nn_with(
-    seq: &[u8],
-    opts: &NnOptions,
-    stacks: &[[(f64, f64); 4]; 4],
-) -> Result<f64, ToolError> {
-    check_nn_options(opts)?;
-    tm_nn_checked(seq, opts, stacks)
+/// Nearest-neighbour Tm under fixed conditions, for many sequences: the
+/// options checked, the table's stacks resolved (see [`NnTable::stacks`])
+/// and every term that depends only on the conditions (the strand
+/// concentration term, the salt correction's logarithms) computed once.
+#[derive(Debug, Clone, Copy)]
+pub struct NnModel {
+    table: NnTable,
+    /// [`NnTable::stacks`], flat: `[4 a + b]`.
+    stacks: [(f64, f64); 16],
+    selfcomp: bool,
+    /// R ln(Ct / x): the strand concentration term of the denominator.
+    r_ln_k: f64,
+    saltcorr: SaltCorrection,
 }
 
-/// Refuses ion and strand concentrations [`tm_nn`] cannot use: once per
-/// batch rather than once per sequence.
-fn check_nn_options(opts: &NnOptions) -> Result<(), ToolError> {
-    opts.salt.validate()?;
-    for (name, v) in [("dnac1_nm", opts.dnac1), ("dnac2_nm", opts.dnac2)] {
-        if !v.is_finite() || v < 0.0 {
+impl NnModel {
+    /// Checks `opts` and works out the terms they fix; an error names the
+    /// option that is wrong.
+    pub fn new(opts: &NnOptions) -> Result<NnModel, ToolError> {
+        opts.salt.validate()?;
+        for (name, v) in [("dnac1_nm", opts.dnac1), ("dnac2_nm", opts.dnac2)] {
+            if !v.is_finite() || v < 0.0 {
+                return Err(ToolError::invalid_argument(
+                    name,
+                    format!("must be a finite concentration >= 0 (nM), got {v}"),
+                ));
+            }
+        }
+        let k = if opts.selfcomp {
+            opts.dnac1 * 1e-9
+        } else {
+            (opts.dnac1 - (opts.dnac2 / 2.0)) * 1e-9
+        };
+        if k <= 0.0 {
             return Err(ToolError::invalid_argument(
-                name,
-                format!("must be a finite concentration >= 0 (nM), got {v}"),
+                "dnac1_nm",
+                if opts.selfcomp {
+                    "must be above 0 nM".to_string()
+                } else {
+                    format!(
+                        "must be above dnac2_nm / 2 (the Tm uses dnac1 - dnac2/2); got dnac1 {} and dnac2 {}",
+                        opts.dnac1, opts.dnac2
+                    )
+                },
             ));
         }
+        let mut stacks = [(0.0, 0.0); 16];
+        for (i, row) in opts.table.stacks().iter().enumerate() {
+            stacks[4 * i..4 * i + 4].copy_from_slice(row);
+        }
+        Ok(NnModel {
+            table: opts.table,
+            stacks,
+            selfcomp: opts.selfcomp,
+            r_ln_k: R_GAS * k.ln(),
+            saltcorr: SaltCorrection::new(&opts.salt, opts.saltcorr)?,
+        })
     }
-    Ok(())
-}
 
-/// [`tm_nn_with`] for options [`check_nn_options`] accepted.
-fn tm_nn_checked(
-    seq: &[u8],
-    opts: &NnOptions,
-    stacks: &[[(f64, f64); 4]; 4],
-) -> Result<f64, ToolError> {
-    if seq.len() < 2 {
-        return Err(ToolError::invalid_argument(
-            "sequence",
-            format!(
-                "has {} base(s); the nearest-neighbour method needs at least 2",
-                seq.len()
-            ),
-        ));
+    /// The Tm of `seq`, an upper-case ACGT sequence of at least 2 bases.
+    pub fn tm(&self, seq: &[u8]) -> Result<f64, ToolError> {
+        let gc = seq
+            .iter()
+            .filter(|&&b| BASE_CLASS[usize::from(b)] & GC_BIT != 0)
+            .count();
+        self.tm_counted(seq, gc)
     }
-    let t = &opts.table;
-    let mut dh = 0.0;
-    let mut ds = 0.0;
-    dh += t.init.0;
-    ds += t.init.1;
-    let gc = gc_fraction(seq);
-    if gc == 0.0 {
-        dh += t.init_all_at.0;
-        ds += t.init_all_at.1;
-    } else {
-        dh += t.init_one_gc.0;
-        ds += t.init_one_gc.1;
-    }
-    if seq[0] == b'T' {
-        dh += t.init_5t_a.0;
-        ds += t.init_5t_a.1;
-    }
-    if seq[seq.len() - 1] == b'A' {
-        dh += t.init_5t_a.0;
-        ds += t.init_5t_a.1;
-    }
-    let ends = [seq[0], seq[seq.len() - 1]];
-    let at = ends.iter().filter(|&&b| b == b'A' || b == b'T').count() as f64;
-    let gcn = ends.iter().filter(|&&b| b == b'G' || b == b'C').count() as f64;
-    dh += t.init_at.0 * at;
-    ds += t.init_at.1 * at;
-    dh += t.init_gc.0 * gcn;
-    ds += t.init_gc.1 * gcn;
-    for w in seq.windows(2) {
-        let (h, s) = stacks[base_index(w[0])][base_index(w[1])];
-        dh += h;
-        ds += s;
-    }
-    let mut k = (opts.dnac1 - (opts.dnac2 / 2.0)) * 1e-9;
-    if opts.selfcomp {
-        k = opts.dnac1 * 1e-9;
-        dh += t.sym.0;
-        ds += t.sym.1;
-    }
-    if k <= 0.0 {
-        return Err(ToolError::invalid_argument(
-            "dnac1_nm",
-            if opts.selfcomp {
-                "must be above 0 nM".to_string()
-            } else {
+
+    /// [`NnModel::tm`] of `seq` (bases of either case, U for T) with `gc`
+    /// G and C among them.
+    fn tm_counted(&self, seq: &[u8], gc: usize) -> Result<f64, ToolError> {
+        if seq.len() < 2 {
+            return Err(ToolError::invalid_argument(
+                "sequence",
                 format!(
-                    "must be above dnac2_nm / 2 (the Tm uses dnac1 - dnac2/2); got dnac1 {} and dnac2 {}",
-                    opts.dnac1, opts.dnac2
-                )
-            },
-        ));
+                    "has {} base(s); the nearest-neighbour method needs at least 2",
+                    seq.len()
+                ),
+            ));
+        }
+        let t = &self.table;
+        let mut dh = 0.0;
+        let mut ds = 0.0;
+        dh += t.init.0;
+        ds += t.init.1;
+        let gc = gc as f64 / seq.len() as f64;
+        if gc == 0.0 {
+            dh += t.init_all_at.0;
+            ds += t.init_all_at.1;
+        } else {
+            dh += t.init_one_gc.0;
+            ds += t.init_one_gc.1;
+        }
+        let (first, last) = (base_index(seq[0]), base_index(seq[seq.len() - 1]));
+        if first == 3 {
+            dh += t.init_5t_a.0;
+            ds += t.init_5t_a.1;
+        }
+        if last == 0 {
+            dh += t.init_5t_a.0;
+            ds += t.init_5t_a.1;
+        }
+        // A and T are 0 and 3, G and C 1 and 2.
+        let at_end = |i: usize| i == 0 || i == 3;
+        let at = (usize::from(at_end(first)) + usize::from(at_end(last))) as f64;
+        let gcn = 2.0 - at;
+        dh += t.init_at.0 * at;
+        ds += t.init_at.1 * at;
+        dh += t.init_gc.0 * gcn;
+        ds += t.init_gc.1 * gcn;
+        // Four stacks per iteration: in WebAssembly every loop iteration
+        // also pays an interruption check and keeps the sums in memory.
+        let mut prev = first;
+        let mut rest = &seq[1..];
+        while let Some((four, tail)) = rest.split_first_chunk::<4>() {
+            for &b in four {
+                let next = base_index(b);
+                let (h, s) = self.stacks[(prev << 2 | next) & 15];
+                dh += h;
+                ds += s;
+                prev = next;
+            }
+            rest = tail;
+        }
+        for &b in rest {
+            let next = base_index(b);
+            let (h, s) = self.stacks[(prev << 2 | next) & 15];
+            dh += h;
+            ds += s;
+            prev = next;
+        }
+        if self.selfcomp {
+            dh += t.sym.0;
+            ds += t.sym.1;
+        }
+        let corr = self.saltcorr.value(seq.len(), gc)?;
+        if let SaltCorrection::Entropy { .. } = self.saltcorr {
+            ds += corr;
+        }
+        let mut tm = (1000.0 * dh) / (ds + self.r_ln_k) - 273.15;
+        match self.saltcorr {
+            SaltCorrection::Tm(_) => tm += corr,
+            SaltCorrection::Owczarzy2004 { .. } | SaltCorrection::Owczarzy2008 { .. } => {
+                tm = 1.0 / (1.0 / (tm + 273.15) + corr) - 273.15
+            }
+            SaltCorrection::None | SaltCorrection::Entropy { .. } => {}
+        }
+        if !tm.is_finite() {
+            return Err(ToolError::invalid_argument(
+                "sequence",
+                "the melting temperature is undefined for these conditions (zero denominator)",
+            ));
+        }
+        Ok(tm)
     }
-    let corr = salt_correction(&opts.salt, opts.saltcorr, seq.len(), gc)?;
-    if opts.saltcorr == 5 {
-        ds += corr;
-    }
-    let mut tm = (1000.0 * dh) / (ds + (R_GAS * k.ln())) - 273.15;
-    match opts.saltcorr {
-        1..=4 => tm += corr,
-        6 | 7 => tm = 1.0 / (1.0 / (tm + 273.15) + corr) - 273.15,
-        _ => {}
-    }
-    if !tm.is_finite() {
-        return Err(ToolError::invalid_argument(
-            "sequence",
-            "the melting temperature is undefined for these conditions (zero denominator)",
-        ));
-    }
-    Ok(tm)
 }
 
 /// Biopython's `Tm_Wallace(seq)` (strict): 4 °C per G/C/S, 2 °C per
@@ -772,7 +889,7 @@ pub struct TmArgs {
 // One short-lived value per call: the size difference does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Method {
-    Nn(NnOptions, [[(f64, f64); 4]; 4]),
+    Nn(NnModel),
     Wallace,
     Gc(Salt),
 }
@@ -802,8 +919,7 @@ impl Method {
                     saltcorr: args.saltcorr.unwrap_or(defaults.saltcorr),
                     selfcomp: args.selfcomp.unwrap_or(defaults.selfcomp),
                 };
-                check_nn_options(&opts)?;
-                Ok(Method::Nn(opts, opts.table.stacks()))
+                Ok(Method::Nn(NnModel::new(&opts)?))
             }
             "wallace" => Ok(Method::Wallace),
             "gc" => Ok(Method::Gc(salt)),
@@ -817,9 +933,9 @@ impl Method {
     /// The Tm of `sequence`; `buf` is scratch space.
     fn tm(&self, sequence: &str, buf: &mut Vec<u8>) -> Result<f64, ToolError> {
         match self {
-            Method::Nn(opts, stacks) => {
+            Method::Nn(model) => {
                 normalize_acgt_into("sequence", sequence, buf)?;
-                tm_nn_checked(buf, opts, stacks)
+                model.tm(buf)
             }
             Method::Wallace => tm_wallace(sequence),
             Method::Gc(salt) => tm_gc(sequence, salt),
@@ -835,12 +951,6 @@ pub fn tm(sequence: &str, args: &TmArgs) -> Result<f64, ToolError> {
 /// Most sequences one `tm-many` call accepts.
 pub const MAX_MANY: usize = 1_000_000;
 
-/// Whether `b` separates two sequences of a `tm-many` list: a line break,
-/// space, tab, comma or semicolon.
-fn is_separator(b: u8) -> bool {
-    matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b',' | b';')
-}
-
 /// The `tm-many` tool: [`tm`] of every sequence of `sequences` (one per
 /// line, or separated by spaces, tabs, commas or semicolons; empty entries
 /// are skipped) with the same options (read and checked once), in order.
@@ -851,37 +961,56 @@ fn is_separator(b: u8) -> bool {
 /// component: for 100,000 primers that cost more than their Tms.
 pub fn tm_many(sequences: &str, args: &TmArgs) -> Result<Vec<f64>, ToolError> {
     let method = Method::resolve(args)?;
-    let mut buf = Vec::new();
-    let mut out = Vec::new();
     let bytes = sequences.as_bytes();
-    let (mut start, mut i) = (0, 0);
+    let class = |i: usize| BASE_CLASS[usize::from(bytes[i])];
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut start = 0;
     while start < bytes.len() {
-        if is_separator(bytes[start]) {
+        if class(start) == SEPARATOR {
             start += 1;
             continue;
         }
-        let mut end = start + 1;
-        while end < bytes.len() && !is_separator(bytes[end]) {
+        // One pass finds the sequence's end and, for the nearest-neighbour
+        // method, checks its bases and counts G and C.
+        let (mut end, mut gc) = (start, 0);
+        // Four bytes per iteration while all four are bases (in WebAssembly
+        // every loop iteration also pays an interruption check).
+        while let Some(&[a, b, c, d]) = bytes.get(end..end + 4) {
+            let [a, b, c, d] = [a, b, c, d].map(|x| BASE_CLASS[usize::from(x)]);
+            if (a | b | c | d) >= SEPARATOR {
+                break;
+            }
+            gc += usize::from((a >> 2) + (b >> 2) + (c >> 2) + (d >> 2));
+            end += 4;
+        }
+        while end < bytes.len() && class(end) < SEPARATOR {
+            gc += usize::from(class(end) >> 2);
             end += 1;
         }
+        let clean = end == bytes.len() || class(end) == SEPARATOR;
+        while end < bytes.len() && class(end) != SEPARATOR {
+            end += 1;
+        }
+        let i = out.len();
         if i == MAX_MANY {
             return Err(ToolError::limit_exceeded(format!(
                 "more than {MAX_MANY} sequences given; at most {MAX_MANY} per call (split the list)"
             )));
         }
         // Separators are ASCII, so both ends are character boundaries.
-        let tm = method
-            .tm(&sequences[start..end], &mut buf)
-            .map_err(|e| match e.argument() {
-                Some("sequence") => {
-                    let line = 1 + bytes[..start].iter().filter(|&&b| b == b'\n').count();
-                    ToolError::invalid_argument(format!("sequences[{i}] (line {line})"), e.detail())
-                }
-                _ => e,
-            })?;
+        let tm = match &method {
+            Method::Nn(model) if clean => model.tm_counted(&bytes[start..end], gc),
+            _ => method.tm(&sequences[start..end], &mut buf),
+        };
+        out.push(tm.map_err(|e| match e.argument() {
+            Some("sequence") => {
+                let line = 1 + bytes[..start].iter().filter(|&&b| b == b'\n').count();
+                ToolError::invalid_argument(format!("sequences[{i}] (line {line})"), e.detail())
+            }
+            _ => e,
+        })?);
         start = end;
-        i += 1;
-        out.push(tm);
     }
     Ok(out)
 }
