@@ -370,5 +370,20 @@ fn error_message(detail: &Value) -> String {
     }
 }
 
+/// Collects `len` fallible conversions into a vector allocated once:
+/// `collect::<Result<Vec<_>, _>>()` cannot know the length and grows by
+/// doubling, which for a list of 100,000 values copied it many times over
+/// and touched twice the memory.
+pub(crate) fn collect_exact<T, E>(
+    len: usize,
+    items: impl Iterator<Item = Result<T, E>>,
+) -> Result<Vec<T>, E> {
+    let mut out = Vec::with_capacity(len);
+    for item in items {
+        out.push(item?);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests;

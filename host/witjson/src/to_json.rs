@@ -4,11 +4,11 @@ use serde_json::{Map, Number, Value, json};
 use wasmtime::component::Val;
 use wit_parser::{Resolve, Type, TypeDefKind};
 
-use crate::dealias;
 use crate::describe::{val_kind, wit_type_name};
 use crate::error::ConvertError;
 use crate::path::Path;
 use crate::snake_case;
+use crate::{collect_exact, dealias};
 
 /// Converts a component value of WIT type `ty` to its JSON form (the mapping
 /// in the crate docs). Needs no wasmtime type information: the value's shape
@@ -180,12 +180,13 @@ fn typedef_to_json(
         }
         (TypeDefKind::List(t), Val::List(items))
         | (TypeDefKind::FixedLengthList(t, _), Val::FixedLengthList(items) | Val::List(items)) => {
-            let items = items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| to_json(resolve, t, item, &Path::Index(path, i)))
-                .collect::<Result<_, _>>()?;
-            Value::Array(items)
+            Value::Array(collect_exact(
+                items.len(),
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| to_json(resolve, t, item, &Path::Index(path, i))),
+            )?)
         }
         (TypeDefKind::Map(k, v), Val::Map(pairs)) => map_to_json(resolve, k, v, pairs, path)?,
         (TypeDefKind::Type(t), _) => to_json(resolve, t, val, path)?,

@@ -7,7 +7,7 @@ use wit_parser::{Resolve, Type, TypeDefKind, Variant};
 use crate::describe::{expected, found, int_range, items_phrase, variant_expected, wit_type_name};
 use crate::error::{ArgError, ArgErrorKind};
 use crate::path::Path;
-use crate::{dealias, is_json_name, is_option, json_name, snake_case};
+use crate::{collect_exact, dealias, is_json_name, is_option, json_name, snake_case};
 
 /// Converts the JSON form of a value of WIT type `ty` into a component value.
 ///
@@ -227,11 +227,13 @@ fn list_to_vals(
     items: &[Value],
     path: &Path<'_>,
 ) -> Result<Vec<Val>, ArgError> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| to_val(resolve, ty, item, &Path::Index(path, i)))
-        .collect()
+    collect_exact(
+        items.len(),
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| to_val(resolve, ty, item, &Path::Index(path, i))),
+    )
 }
 
 fn variant_to_val(
