@@ -122,7 +122,7 @@ async fn one_run(
 
 fn main() {
     // SAFETY: first thing in main, before any other thread exists.
-    unsafe { bioai::disable_library_backtraces() };
+    unsafe { bioai::tune_process() };
     let bench = std::env::args().any(|a| a == "--bench");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

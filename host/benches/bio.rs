@@ -106,7 +106,7 @@ fn best<T>(repeats: usize, mut f: impl FnMut() -> T) -> Duration {
 fn main() {
     // As `bioai` does at start-up, so the figures are the server's.
     // SAFETY: the first statement of `main`; no other thread exists yet.
-    unsafe { bioai::disable_library_backtraces() };
+    unsafe { bioai::tune_process() };
     let full = std::env::args().any(|a| a == "--bench");
     let (align_len, region_len, primers, batch, mut repeats) = if full {
         (10_000, 100_000, 10_000, 100_000, 3)

@@ -171,7 +171,7 @@ async fn run(addr: std::net::SocketAddr, concurrency: usize, calls: usize) {
 fn main() {
     // As `bioai` does at start-up, so the figures are the server's.
     // SAFETY: the first statement of `main`; no other thread exists yet.
-    unsafe { bioai::disable_library_backtraces() };
+    unsafe { bioai::tune_process() };
     let full = std::env::args().any(|a| a == "--bench");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -104,7 +104,7 @@ async fn compare(name: &str, runtime: Arc<Runtime>, store: Store, calls: usize, 
 fn main() {
     // As `bioai` does at start-up, so the figures are the server's.
     // SAFETY: the first statement of `main`; no other thread exists yet.
-    unsafe { bioai::disable_library_backtraces() };
+    unsafe { bioai::tune_process() };
     let full = std::env::args().any(|a| a == "--bench");
     let (calls, rounds) = if full { (20_000, 10) } else { (40, 2) };
     let rt = tokio::runtime::Builder::new_multi_thread()

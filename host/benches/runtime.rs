@@ -169,7 +169,7 @@ fn cache_load(cache: &Path) {
 fn main() {
     // As `bioai` does at start-up, so the figures are the server's.
     // SAFETY: the first statement of `main`; no other thread exists yet.
-    unsafe { bioai::disable_library_backtraces() };
+    unsafe { bioai::tune_process() };
     let full = std::env::args().any(|a| a == "--bench");
     let scale = if full {
         Scale {

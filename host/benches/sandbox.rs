@@ -211,7 +211,7 @@ async fn over_mcp(sandbox: Arc<Sandbox>, runtime: Arc<Runtime>, n: usize) -> Vec
 fn main() {
     // As `bioai` does at start-up, so the figures are the server's.
     // SAFETY: the first statement of `main`; no other thread exists yet.
-    unsafe { bioai::disable_library_backtraces() };
+    unsafe { bioai::tune_process() };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

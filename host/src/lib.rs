@@ -56,23 +56,71 @@ pub enum StartError {
     Sandbox(#[from] sandbox::SandboxError),
 }
 
-/// Turns off backtrace capture in library errors (`RUST_LIB_BACKTRACE=0`)
-/// unless the environment set `RUST_LIB_BACKTRACE` itself.
+/// Process settings the host runs with, applied at start-up by `bioai` and
+/// by the benchmarks (so their figures are the server's):
 ///
-/// wasmtime creates an error value whenever a store is dropped (it disposes
-/// of the store's idle fiber with one), so every tool call makes one; with
-/// `RUST_BACKTRACE=1` in the environment each captured a backtrace, about
-/// 8% of a trivial call. The host reports errors by message, so library
-/// backtraces are never shown; panics keep theirs (`RUST_BACKTRACE`).
+/// - Backtrace capture in library errors is off (`RUST_LIB_BACKTRACE=0`)
+///   unless the environment set `RUST_LIB_BACKTRACE` itself. wasmtime
+///   creates an error value whenever a store is dropped (it disposes of the
+///   store's idle fiber with one), so every tool call makes one; with
+///   `RUST_BACKTRACE=1` in the environment each captured a backtrace, about
+///   8% of a trivial call. The host reports errors by message, so library
+///   backtraces are never shown; panics keep theirs (`RUST_BACKTRACE`).
+/// - glibc's allocator keeps freed memory for reuse (see
+///   [`retain_freed_memory`]).
 ///
 /// # Safety
 ///
 /// It sets an environment variable: call it before any other thread of the
 /// process exists (first thing in `main`).
-pub unsafe fn disable_library_backtraces() {
+pub unsafe fn tune_process() {
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         // SAFETY: the caller guarantees that no other thread exists yet.
         unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
+    retain_freed_memory();
+}
+
+/// Most free memory glibc keeps at the top of a heap before returning it
+/// to the kernel.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const TRIM_THRESHOLD: libc::c_int = 64 << 20;
+/// Allocations up to this size come from the heap rather than their own
+/// mapping (glibc's maximum).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+
+/// Makes glibc's allocator keep freed memory (up to 64 MiB at the top of
+/// each heap, allocations up to 32 MiB served from the heap) instead of
+/// handing it back to the kernel. By default a tool call with a large
+/// argument or result (a 2 MB sequence list, 100,000 numbers as component
+/// values and then as JSON) gets fresh pages for every big buffer and
+/// returns them when it ends, so the next call page-faults them in again:
+/// on the benchmark machine a third of a `primer.tm_many` call of 100,000
+/// primers was page faults. Settings given in the environment
+/// (`MALLOC_TRIM_THRESHOLD_`, `MALLOC_MMAP_THRESHOLD_`) win. Does nothing
+/// on other C libraries.
+pub fn retain_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    for (param, value, env) in [
+        (
+            libc::M_TRIM_THRESHOLD,
+            TRIM_THRESHOLD,
+            "MALLOC_TRIM_THRESHOLD_",
+        ),
+        (
+            libc::M_MMAP_THRESHOLD,
+            MMAP_THRESHOLD,
+            "MALLOC_MMAP_THRESHOLD_",
+        ),
+    ] {
+        if std::env::var_os(env).is_none() {
+            // SAFETY: mallopt only changes allocator parameters (under the
+            // allocator's lock); any value is accepted or refused with 0.
+            if unsafe { libc::mallopt(param, value) } == 0 {
+                tracing::debug!("mallopt refused {env} = {value}");
+            }
+        }
     }
 }
 

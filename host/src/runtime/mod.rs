@@ -199,8 +199,11 @@ pub struct Runtime {
 }
 
 /// Bytes of each linear memory reset in place (not returned to the kernel)
-/// when its slot is freed.
-const KEEP_RESIDENT_MEMORY: usize = 1 << 20;
+/// when its slot is freed. 4 MiB covers a call with a few MB of arguments
+/// and results (100,000 primers in, their Tms out), whose pages were
+/// otherwise faulted in again by every call; the price is up to 4 MiB
+/// resident per warm slot (at most 64 slots).
+const KEEP_RESIDENT_MEMORY: usize = 4 << 20;
 /// The same for each table.
 const KEEP_RESIDENT_TABLE: usize = 64 << 10;
 
