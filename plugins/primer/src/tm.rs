@@ -754,24 +754,19 @@ impl NnModel {
         // Four stacks per iteration: in WebAssembly every loop iteration
         // also pays an interruption check and keeps the sums in memory.
         let mut prev = first;
-        let mut rest = &seq[1..];
-        while let Some((four, tail)) = rest.split_first_chunk::<4>() {
-            for &b in four {
-                let next = base_index(b);
-                let (h, s) = self.stacks[(prev << 2 | next) & 15];
-                dh += h;
-                ds += s;
-                prev = next;
-            }
-            rest = tail;
-        }
-        for &b in rest {
+        let mut stack = |b: u8| {
             let next = base_index(b);
             let (h, s) = self.stacks[(prev << 2 | next) & 15];
             dh += h;
             ds += s;
             prev = next;
+        };
+        let mut rest = &seq[1..];
+        while let Some((four, tail)) = rest.split_first_chunk::<4>() {
+            four.iter().for_each(|&b| stack(b));
+            rest = tail;
         }
+        rest.iter().for_each(|&b| stack(b));
         if self.selfcomp {
             dh += t.sym.0;
             ds += t.sym.1;
