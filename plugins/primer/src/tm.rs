@@ -1152,6 +1152,12 @@ mod tests {
         // Every separator, runs of them, and a trailing one.
         let mixed = format!("{s}\r\n{s}, {s};{s}\t{s} \n\n{s}\n");
         assert_eq!(f(tm_many(&mixed, &TmArgs::default()).unwrap()).len(), 6);
+        // Lower case and U (the batch path reads them without copying).
+        let rna = s.to_ascii_lowercase().replace('t', "u");
+        assert_eq!(
+            f(tm_many(&format!("{rna};{s}"), &TmArgs::default()).unwrap()),
+            ["60.32", "60.32"]
+        );
         let e = tm_many(&format!("{s}\n\nACGN"), &TmArgs::default()).unwrap_err();
         assert_eq!(e.argument(), Some("sequences[1] (line 3)"), "{e}");
         assert!(e.to_string().contains("'N' at position 4"), "{e}");
