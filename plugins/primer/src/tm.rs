@@ -929,6 +929,11 @@ impl Method {
     fn tm(&self, sequence: &str, buf: &mut Vec<u8>) -> Result<f64, ToolError> {
         match self {
             Method::Nn(model) => {
+                let (bases, gc) = count_bases(sequence.as_bytes());
+                if bases == sequence.len() {
+                    return model.tm_counted(sequence.as_bytes(), gc);
+                }
+                // Names the character refused.
                 normalize_acgt_into("sequence", sequence, buf)?;
                 model.tm(buf)
             }
@@ -941,6 +946,31 @@ impl Method {
 /// The `tm` tool: dispatches on the method and applies the defaults.
 pub fn tm(sequence: &str, args: &TmArgs) -> Result<f64, ToolError> {
     Method::resolve(args)?.tm(sequence, &mut Vec::new())
+}
+
+/// How many bytes at the start of `bytes` are bases (A, C, G, T, U in
+/// either case), and how many of those are G or C: the nearest-neighbour
+/// method's validation and GC count in one pass, without a copy.
+fn count_bases(bytes: &[u8]) -> (usize, usize) {
+    let class = |b: u8| BASE_CLASS[usize::from(b)];
+    let (mut n, mut gc) = (0, 0);
+    // Four bytes per iteration while all four are bases (in WebAssembly
+    // every loop iteration also pays an interruption check).
+    while let Some(&[a, b, c, d]) = bytes.get(n..n + 4) {
+        let [a, b, c, d] = [a, b, c, d].map(class);
+        if (a | b | c | d) >= SEPARATOR {
+            break;
+        }
+        gc += usize::from((a >> 2) + (b >> 2) + (c >> 2) + (d >> 2));
+        n += 4;
+    }
+    while let Some(&b) = bytes.get(n)
+        && class(b) < SEPARATOR
+    {
+        gc += usize::from(class(b) >> 2);
+        n += 1;
+    }
+    (n, gc)
 }
 
 /// Most sequences one `tm-many` call accepts.
@@ -968,21 +998,8 @@ pub fn tm_many(sequences: &str, args: &TmArgs) -> Result<Vec<f64>, ToolError> {
         }
         // One pass finds the sequence's end and, for the nearest-neighbour
         // method, checks its bases and counts G and C.
-        let (mut end, mut gc) = (start, 0);
-        // Four bytes per iteration while all four are bases (in WebAssembly
-        // every loop iteration also pays an interruption check).
-        while let Some(&[a, b, c, d]) = bytes.get(end..end + 4) {
-            let [a, b, c, d] = [a, b, c, d].map(|x| BASE_CLASS[usize::from(x)]);
-            if (a | b | c | d) >= SEPARATOR {
-                break;
-            }
-            gc += usize::from((a >> 2) + (b >> 2) + (c >> 2) + (d >> 2));
-            end += 4;
-        }
-        while end < bytes.len() && class(end) < SEPARATOR {
-            gc += usize::from(class(end) >> 2);
-            end += 1;
-        }
+        let (bases, gc) = count_bases(&bytes[start..]);
+        let mut end = start + bases;
         let clean = end == bytes.len() || class(end) == SEPARATOR;
         while end < bytes.len() && class(end) != SEPARATOR {
             end += 1;
