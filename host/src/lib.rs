@@ -100,7 +100,7 @@ const MMAP_THRESHOLD: libc::c_int = 32 << 20;
 /// primers was page faults. Settings given in the environment
 /// (`MALLOC_TRIM_THRESHOLD_`, `MALLOC_MMAP_THRESHOLD_`) win. Does nothing
 /// on other C libraries.
-pub fn retain_freed_memory() {
+fn retain_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     for (param, value, env) in [
         (
@@ -116,10 +116,10 @@ pub fn retain_freed_memory() {
     ] {
         if std::env::var_os(env).is_none() {
             // SAFETY: mallopt only changes allocator parameters (under the
-            // allocator's lock); any value is accepted or refused with 0.
-            if unsafe { libc::mallopt(param, value) } == 0 {
-                tracing::debug!("mallopt refused {env} = {value}");
-            }
+            // allocator's lock). A refused value (result 0) leaves glibc's
+            // default, which is correct, only slower; this runs before
+            // logging is set up, so there is no one to tell.
+            let _ = unsafe { libc::mallopt(param, value) };
         }
     }
 }
