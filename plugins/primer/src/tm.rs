@@ -255,11 +255,10 @@ pub const TABLES: [NnTable; 8] = [
 ///
 /// A base (A, C, G, T, U in either case) is its index in ACGT (U as T) in
 /// bits 0-1, plus [`GC_BIT`] for G and C; a separator of a `tm-many` list
-/// is [`SEPARATOR`]; anything else is [`REFUSED`] with bits 0-1 set, so that
-/// upper-case ACGT input that skipped validation reads other bytes as T,
-/// as it always has.
+/// is [`SEPARATOR`]; anything else is [`REFUSED`]. Both are at least
+/// `SEPARATOR`, so one comparison tells a base from the rest.
 static BASE_CLASS: [u8; 256] = {
-    let mut t = [REFUSED | 3; 256];
+    let mut t = [REFUSED; 256];
     let mut i = 0;
     while i < 2 {
         let lower = if i == 0 { 0 } else { 0x20 };
@@ -284,11 +283,6 @@ const GC_BIT: u8 = 4;
 const SEPARATOR: u8 = 8;
 /// Set in [`BASE_CLASS`] for a byte that is neither a base nor a separator.
 const REFUSED: u8 = 16;
-
-/// Index of a base in `ACGT` (U as T; anything else counts as T).
-fn base_index(b: u8) -> usize {
-    usize::from(BASE_CLASS[usize::from(b)] & 3)
-}
 
 const BASES: [u8; 4] = *b"ACGT";
 
@@ -645,15 +639,59 @@ pub fn tm_nn(seq: &[u8], opts: &NnOptions) -> Result<f64, ToolError> {
 /// options checked, the table's stacks resolved (see [`NnTable::stacks`])
 /// and every term that depends only on the conditions (the strand
 /// concentration term, the salt correction's logarithms) computed once.
+///
+/// Every value of Biopython's tables is a whole number of hundredths, so
+/// ΔH and ΔS are summed exactly in integer hundredths and divided once:
+/// Biopython adds them one by one in floating point, which differs from
+/// the exact sum by rounding only (about 1e-13 °C on a Tm). In
+/// WebAssembly an integer sum also stays in a register where a chain of
+/// floating-point additions did not.
 #[derive(Debug, Clone, Copy)]
 pub struct NnModel {
-    table: NnTable,
-    /// [`NnTable::stacks`], flat: `[4 a + b]`.
-    stacks: [(f64, f64); 16],
+    /// (ΔH, ΔS) of two stacks in a row, in hundredths: `[16 a + 4 b + c]`
+    /// for the bases `abc` (indices in ACGT).
+    triples: [[i32; 2]; 64],
+    /// (ΔH, ΔS) of one stack, in hundredths: `[4 a + b]`.
+    pairs: [[i32; 2]; 16],
+    /// The table's initiation terms in hundredths, see [`NnModel::tm_of`].
+    init: Terms,
     selfcomp: bool,
     /// R ln(Ct / x): the strand concentration term of the denominator.
     r_ln_k: f64,
     saltcorr: SaltCorrection,
+}
+
+/// A table's terms other than the stacks, as (ΔH, ΔS) in hundredths.
+#[derive(Debug, Clone, Copy)]
+struct Terms {
+    init: [i32; 2],
+    at: [i32; 2],
+    gc: [i32; 2],
+    one_gc: [i32; 2],
+    all_at: [i32; 2],
+    t_a: [i32; 2],
+    sym: [i32; 2],
+}
+
+/// `(ΔH, ΔS)` in whole hundredths (exact: every tabled value has at most
+/// two decimals).
+fn hundredths((h, s): (f64, f64)) -> [i32; 2] {
+    [(h * 100.0).round() as i32, (s * 100.0).round() as i32]
+}
+
+/// What one pass over the bases at the start of a text found.
+#[derive(Debug, Clone, Copy, Default)]
+struct Scan {
+    /// How many leading bytes are bases (A, C, G, T, U in either case).
+    bases: usize,
+    /// How many of them are G or C.
+    gc: usize,
+    /// Indices in ACGT of the first and last base.
+    first: usize,
+    last: usize,
+    /// Sums of the stacks' ΔH and ΔS, in hundredths.
+    dh: i64,
+    ds: i64,
 }
 
 impl NnModel {
@@ -687,91 +725,136 @@ impl NnModel {
                 },
             ));
         }
-        let mut stacks = [(0.0, 0.0); 16];
-        for (i, row) in opts.table.stacks().iter().enumerate() {
-            stacks[4 * i..4 * i + 4].copy_from_slice(row);
+        let t = &opts.table;
+        let mut pairs = [[0; 2]; 16];
+        for (i, row) in t.stacks().iter().enumerate() {
+            for (j, &stack) in row.iter().enumerate() {
+                pairs[4 * i + j] = hundredths(stack);
+            }
+        }
+        let mut triples = [[0; 2]; 64];
+        for (abc, triple) in triples.iter_mut().enumerate() {
+            let (ab, bc) = (abc >> 2, abc & 15);
+            *triple = [0, 1].map(|k| pairs[ab][k] + pairs[bc][k]);
         }
         Ok(NnModel {
-            table: opts.table,
-            stacks,
+            triples,
+            pairs,
+            init: Terms {
+                init: hundredths(t.init),
+                at: hundredths(t.init_at),
+                gc: hundredths(t.init_gc),
+                one_gc: hundredths(t.init_one_gc),
+                all_at: hundredths(t.init_all_at),
+                t_a: hundredths(t.init_5t_a),
+                sym: hundredths(t.sym),
+            },
             selfcomp: opts.selfcomp,
             r_ln_k: R_GAS * k.ln(),
             saltcorr: SaltCorrection::new(&opts.salt, opts.saltcorr)?,
         })
     }
 
-    /// The Tm of `seq`, an upper-case ACGT sequence of at least 2 bases.
+    /// The Tm of `seq`, bases (A, C, G, T, U in either case) only, at least 2.
     pub fn tm(&self, seq: &[u8]) -> Result<f64, ToolError> {
-        let gc = seq
-            .iter()
-            .filter(|&&b| BASE_CLASS[usize::from(b)] & GC_BIT != 0)
-            .count();
-        self.tm_counted(seq, gc)
-    }
-
-    /// [`NnModel::tm`] of `seq` (bases of either case, U for T) with `gc`
-    /// G and C among them.
-    fn tm_counted(&self, seq: &[u8], gc: usize) -> Result<f64, ToolError> {
-        if seq.len() < 2 {
+        let scan = self.scan(seq);
+        if scan.bases < seq.len() {
+            let bad = seq[scan.bases];
             return Err(ToolError::invalid_argument(
                 "sequence",
                 format!(
-                    "has {} base(s); the nearest-neighbour method needs at least 2",
-                    seq.len()
+                    "contains {:?} at position {}; {ACGT_HINT}",
+                    char::from(bad),
+                    scan.bases + 1
                 ),
             ));
         }
-        let t = &self.table;
-        let mut dh = 0.0;
-        let mut ds = 0.0;
-        dh += t.init.0;
-        ds += t.init.1;
-        let gc = gc as f64 / seq.len() as f64;
-        if gc == 0.0 {
-            dh += t.init_all_at.0;
-            ds += t.init_all_at.1;
-        } else {
-            dh += t.init_one_gc.0;
-            ds += t.init_one_gc.1;
-        }
-        let (first, last) = (base_index(seq[0]), base_index(seq[seq.len() - 1]));
-        if first == 3 {
-            dh += t.init_5t_a.0;
-            ds += t.init_5t_a.1;
-        }
-        if last == 0 {
-            dh += t.init_5t_a.0;
-            ds += t.init_5t_a.1;
-        }
-        // A and T are 0 and 3, G and C 1 and 2.
-        let at_end = |i: usize| i == 0 || i == 3;
-        let at = (usize::from(at_end(first)) + usize::from(at_end(last))) as f64;
-        let gcn = 2.0 - at;
-        dh += t.init_at.0 * at;
-        ds += t.init_at.1 * at;
-        dh += t.init_gc.0 * gcn;
-        ds += t.init_gc.1 * gcn;
-        // Four stacks per iteration: in WebAssembly every loop iteration
-        // also pays an interruption check and keeps the sums in memory.
-        let mut prev = first;
-        let mut stack = |b: u8| {
-            let next = base_index(b);
-            let (h, s) = self.stacks[(prev << 2 | next) & 15];
-            dh += h;
-            ds += s;
-            prev = next;
+        self.tm_of(&scan)
+    }
+
+    /// One pass over the bases at the start of `bytes` (up to the first
+    /// byte that is not a base): their number, G and C, and stack sums.
+    fn scan(&self, bytes: &[u8]) -> Scan {
+        let class = |b: u8| BASE_CLASS[usize::from(b)];
+        let Some(c0) = bytes.first().map(|&b| class(b)).filter(|&c| c < SEPARATOR) else {
+            return Scan::default();
         };
-        let mut rest = &seq[1..];
-        while let Some((four, tail)) = rest.split_first_chunk::<4>() {
-            four.iter().for_each(|&b| stack(b));
-            rest = tail;
+        let (mut dh, mut ds) = (0i64, 0i64);
+        let mut gc = usize::from(c0 >> 2);
+        let mut prev = usize::from(c0 & 3);
+        let mut n = 1;
+        // Four bases per iteration while all four are bases, as two lookups
+        // of two stacks each (in WebAssembly every loop iteration also pays
+        // an interruption check).
+        while let Some(&[a, b, c, d]) = bytes.get(n..n + 4) {
+            let [a, b, c, d] = [a, b, c, d].map(class);
+            if (a | b | c | d) >= SEPARATOR {
+                break;
+            }
+            gc += usize::from((a >> 2) + (b >> 2) + (c >> 2) + (d >> 2));
+            let [a, b, c, d] = [a, b, c, d].map(|x| usize::from(x & 3));
+            let [h1, s1] = self.triples[(prev << 4 | a << 2 | b) & 63];
+            let [h2, s2] = self.triples[(b << 4 | c << 2 | d) & 63];
+            dh += i64::from(h1 + h2);
+            ds += i64::from(s1 + s2);
+            prev = d;
+            n += 4;
         }
-        rest.iter().for_each(|&b| stack(b));
+        while let Some(&b) = bytes.get(n)
+            && class(b) < SEPARATOR
+        {
+            let next = usize::from(class(b) & 3);
+            let [h, s] = self.pairs[(prev << 2 | next) & 15];
+            dh += i64::from(h);
+            ds += i64::from(s);
+            gc += usize::from(class(b) >> 2);
+            prev = next;
+            n += 1;
+        }
+        Scan {
+            bases: n,
+            gc,
+            first: usize::from(c0 & 3),
+            last: prev,
+            dh,
+            ds,
+        }
+    }
+
+    /// The Tm of the sequence `scan` read (all of it bases).
+    fn tm_of(&self, scan: &Scan) -> Result<f64, ToolError> {
+        let len = scan.bases;
+        if len < 2 {
+            return Err(ToolError::invalid_argument(
+                "sequence",
+                format!("has {len} base(s); the nearest-neighbour method needs at least 2"),
+            ));
+        }
+        let t = &self.init;
+        let (mut dh, mut ds) = (scan.dh, scan.ds);
+        let mut add = |[h, s]: [i32; 2], times: i64| {
+            dh += i64::from(h) * times;
+            ds += i64::from(s) * times;
+        };
+        add(t.init, 1);
+        add(if scan.gc == 0 { t.all_at } else { t.one_gc }, 1);
+        // A 5' T and a 3' A (Biopython's `init_5T/A`).
+        add(
+            t.t_a,
+            i64::from(scan.first == 3) + i64::from(scan.last == 0),
+        );
+        // A and T are 0 and 3, G and C 1 and 2.
+        let at_end = |i: usize| i64::from(i == 0 || i == 3);
+        let at = at_end(scan.first) + at_end(scan.last);
+        add(t.at, at);
+        add(t.gc, 2 - at);
         if self.selfcomp {
-            dh += t.sym.0;
-            ds += t.sym.1;
+            add(t.sym, 1);
         }
-        let corr = self.saltcorr.value(seq.len(), gc)?;
+        let dh = dh as f64 / 100.0;
+        let mut ds = ds as f64 / 100.0;
+        let gc = scan.gc as f64 / len as f64;
+        let corr = self.saltcorr.value(len, gc)?;
         if let SaltCorrection::Entropy { .. } = self.saltcorr {
             ds += corr;
         }
@@ -929,9 +1012,9 @@ impl Method {
     fn tm(&self, sequence: &str, buf: &mut Vec<u8>) -> Result<f64, ToolError> {
         match self {
             Method::Nn(model) => {
-                let (bases, gc) = count_bases(sequence.as_bytes());
-                if bases == sequence.len() {
-                    return model.tm_counted(sequence.as_bytes(), gc);
+                let scan = model.scan(sequence.as_bytes());
+                if scan.bases == sequence.len() {
+                    return model.tm_of(&scan);
                 }
                 // Names the character refused.
                 normalize_acgt_into("sequence", sequence, buf)?;
@@ -946,31 +1029,6 @@ impl Method {
 /// The `tm` tool: dispatches on the method and applies the defaults.
 pub fn tm(sequence: &str, args: &TmArgs) -> Result<f64, ToolError> {
     Method::resolve(args)?.tm(sequence, &mut Vec::new())
-}
-
-/// How many bytes at the start of `bytes` are bases (A, C, G, T, U in
-/// either case), and how many of those are G or C: the nearest-neighbour
-/// method's validation and GC count in one pass, without a copy.
-fn count_bases(bytes: &[u8]) -> (usize, usize) {
-    let class = |b: u8| BASE_CLASS[usize::from(b)];
-    let (mut n, mut gc) = (0, 0);
-    // Four bytes per iteration while all four are bases (in WebAssembly
-    // every loop iteration also pays an interruption check).
-    while let Some(&[a, b, c, d]) = bytes.get(n..n + 4) {
-        let [a, b, c, d] = [a, b, c, d].map(class);
-        if (a | b | c | d) >= SEPARATOR {
-            break;
-        }
-        gc += usize::from((a >> 2) + (b >> 2) + (c >> 2) + (d >> 2));
-        n += 4;
-    }
-    while let Some(&b) = bytes.get(n)
-        && class(b) < SEPARATOR
-    {
-        gc += usize::from(class(b) >> 2);
-        n += 1;
-    }
-    (n, gc)
 }
 
 /// Most sequences one `tm-many` call accepts.
@@ -996,11 +1054,14 @@ pub fn tm_many(sequences: &str, args: &TmArgs) -> Result<Vec<f64>, ToolError> {
             start += 1;
             continue;
         }
-        // One pass finds the sequence's end and, for the nearest-neighbour
-        // method, checks its bases and counts G and C.
-        let (bases, gc) = count_bases(&bytes[start..]);
-        let mut end = start + bases;
-        let clean = end == bytes.len() || class(end) == SEPARATOR;
+        // For the nearest-neighbour method one pass finds the sequence's
+        // end, checks its bases and sums its stacks.
+        let scan = match &method {
+            Method::Nn(model) => model.scan(&bytes[start..]),
+            _ => Scan::default(),
+        };
+        let mut end = start + scan.bases;
+        let clean = scan.bases > 0 && (end == bytes.len() || class(end) == SEPARATOR);
         while end < bytes.len() && class(end) != SEPARATOR {
             end += 1;
         }
@@ -1012,7 +1073,7 @@ pub fn tm_many(sequences: &str, args: &TmArgs) -> Result<Vec<f64>, ToolError> {
         }
         // Separators are ASCII, so both ends are character boundaries.
         let tm = match &method {
-            Method::Nn(model) if clean => model.tm_counted(&bytes[start..end], gc),
+            Method::Nn(model) if clean => model.tm_of(&scan),
             _ => method.tm(&sequences[start..end], &mut buf),
         };
         out.push(tm.map_err(|e| match e.argument() {
@@ -1094,9 +1155,89 @@ mod tests {
         assert_eq!(f(Salt { mg: 1.5, ..s }, 2), "-10.99");
     }
 
+    /// Biopython's `Tm_NN` loop written out plainly (one stack at a time,
+    /// in floating point), against the model's four-at-a-time integer sums,
+    /// for every table and every length residue.
+    #[test]
+    fn kernel_equals_plain_sum() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let plain = |seq: &[u8], o: &NnOptions| -> f64 {
+            let t = &o.table;
+            let idx = |b: u8| b"ACGT".iter().position(|&x| x == b).unwrap();
+            let st = t.stacks();
+            let (mut dh, mut ds) = (t.init.0, t.init.1);
+            let gc = seq.iter().filter(|&&b| b == b'G' || b == b'C').count();
+            let one = if gc == 0 {
+                t.init_all_at
+            } else {
+                t.init_one_gc
+            };
+            dh += one.0;
+            ds += one.1;
+            let (f, l) = (seq[0], seq[seq.len() - 1]);
+            for end in [f == b'T', l == b'A'] {
+                if end {
+                    dh += t.init_5t_a.0;
+                    ds += t.init_5t_a.1;
+                }
+            }
+            for b in [f, l] {
+                let term = if b == b'A' || b == b'T' {
+                    t.init_at
+                } else {
+                    t.init_gc
+                };
+                dh += term.0;
+                ds += term.1;
+            }
+            for w in seq.windows(2) {
+                let (h, s) = st[idx(w[0])][idx(w[1])];
+                dh += h;
+                ds += s;
+            }
+            if o.selfcomp {
+                dh += t.sym.0;
+                ds += t.sym.1;
+            }
+            let mon: f64 = o.salt.na * 1e-3;
+            ds += 0.368 * (seq.len() as f64 - 1.0) * mon.ln();
+            let k = if o.selfcomp {
+                o.dnac1
+            } else {
+                o.dnac1 - o.dnac2 / 2.0
+            } * 1e-9;
+            (1000.0 * dh) / (ds + R_GAS * k.ln()) - 273.15
+        };
+        for table in TABLES {
+            for selfcomp in [false, true] {
+                let o = NnOptions {
+                    table,
+                    selfcomp,
+                    ..NnOptions::default()
+                };
+                let model = NnModel::new(&o).unwrap();
+                for len in 2..=41 {
+                    let seq: Vec<u8> = (0..len).map(|_| b"ACGT"[(next() % 4) as usize]).collect();
+                    let (a, b) = (model.tm(&seq).unwrap(), plain(&seq, &o));
+                    assert!((a - b).abs() < 1e-9, "{} {seq:?}: {a} vs {b}", table.name);
+                }
+            }
+        }
+    }
+
     #[test]
     fn rejects_bad_input() {
         assert!(normalize_acgt("sequence", "ACGN").is_err());
+        let e = tm_nn(b"ACGN", &NnOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'N' at position 4"), "{e}");
         let e = tm_nn(b"A", &NnOptions::default()).unwrap_err().to_string();
         assert!(e.contains("at least 2"), "{e}");
         let opts = NnOptions {
