@@ -361,7 +361,7 @@ pub(crate) fn clamp_i64(n: u64) -> i64 {
 }
 
 /// A stored `tool_calls` row (read by column name on either backend).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ToolCallRow {
     /// The call's id.
     pub id: Uuid,
@@ -391,6 +391,36 @@ pub struct ToolCallRow {
     pub net_bytes_out: i64,
     /// Bytes received.
     pub net_bytes_in: i64,
+}
+
+// Written out rather than derived: sqlx's derive macros bring its whole
+// query-macro crate, which builds both database drivers (and SQLite's C
+// source) a second time for the compiler, minutes of every clean build.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for ToolCallRow
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    Uuid: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(ToolCallRow {
+            id: row.try_get("id")?,
+            run_id: row.try_get("run_id")?,
+            user_id: row.try_get("user_id")?,
+            project_id: row.try_get("project_id")?,
+            plugin: row.try_get("plugin")?,
+            tool: row.try_get("tool")?,
+            status: row.try_get("status")?,
+            error_class: row.try_get("error_class")?,
+            fuel: row.try_get("fuel")?,
+            peak_memory_bytes: row.try_get("peak_memory_bytes")?,
+            wall_us: row.try_get("wall_us")?,
+            net_requests: row.try_get("net_requests")?,
+            net_bytes_out: row.try_get("net_bytes_out")?,
+            net_bytes_in: row.try_get("net_bytes_in")?,
+        })
+    }
 }
 
 /// A metering event: one quantity of one kind, billed to a user.

@@ -1,15 +1,43 @@
 //! Embedded migrations and the schema version check.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use serde::Serialize;
-use sqlx::migrate::Migrator;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::StoreError;
 
+mod files {
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+
 /// The PostgreSQL migrations (`migrations/postgres/`), embedded at build time.
-pub static POSTGRES: Migrator = sqlx::migrate!("../../migrations/postgres");
+pub static POSTGRES: LazyLock<Migrator> = LazyLock::new(|| migrator(files::POSTGRES));
 
 /// The SQLite migrations (`migrations/sqlite/`), embedded at build time.
-pub static SQLITE: Migrator = sqlx::migrate!("../../migrations/sqlite");
+pub static SQLITE: LazyLock<Migrator> = LazyLock::new(|| migrator(files::SQLITE));
+
+/// A migrator for embedded files, as `sqlx::migrate!` builds one: the same
+/// descriptions and checksums (of the SQL text), so databases migrated by
+/// either recognise each other's history.
+fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        files
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    sql.starts_with("-- no-transaction"),
+                )
+            })
+            .collect(),
+    )
+}
 
 /// Where a database's schema stands relative to this binary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
