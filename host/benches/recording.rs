@@ -1,9 +1,11 @@
 //! Tool-call latency with call recording on versus off: the trivial tool
 //! `bench.noop` (where any added cost shows most), called sequentially
 //! through a registry without a recorder and through one whose recorder
-//! writes to SQLite (the embedded default) or PostgreSQL. Rounds alternate
-//! off/on so that drift on the shared machine hits both alike. At the end the
-//! recorded rows are counted: every call must be stored.
+//! writes to SQLite (the embedded default) or PostgreSQL, in 200 pairs of
+//! short off/on blocks: the median ratio of a pair's means is the added
+//! latency, robust to the drift of a shared machine that moves whole-run
+//! figures by tens of percent. At the end the recorded rows are counted:
+//! every call must be stored.
 //!
 //! `cargo bench -p bioai --bench recording` (needs `target/test-plugins/bench.wasm`,
 //! built by `cargo xtask bench` or `cargo xtask test`). Under `cargo test` it
@@ -41,7 +43,7 @@ async fn registry(runtime: Arc<Runtime>) -> Registry {
     reg
 }
 
-/// Mean and median latency of `n` sequential calls.
+/// The latencies of `n` sequential calls.
 async fn measure(reg: &Registry, user: Option<Uuid>, n: usize) -> Vec<Duration> {
     let mut lat = Vec::with_capacity(n);
     for _ in 0..n {
@@ -60,11 +62,16 @@ async fn measure(reg: &Registry, user: Option<Uuid>, n: usize) -> Vec<Duration> 
     lat
 }
 
+/// Mean latency in microseconds.
+fn mean(lat: &[Duration]) -> f64 {
+    lat.iter().map(Duration::as_secs_f64).sum::<f64>() / lat.len().max(1) as f64 * 1e6
+}
+
+/// Mean and median latency in microseconds.
 fn summary(mut lat: Vec<Duration>) -> (f64, f64) {
     lat.sort();
-    let mean = lat.iter().map(Duration::as_secs_f64).sum::<f64>() / lat.len().max(1) as f64;
     let p50 = lat.get(lat.len() / 2).map_or(0.0, Duration::as_secs_f64);
-    (mean * 1e6, p50 * 1e6)
+    (mean(&lat), p50 * 1e6)
 }
 
 async fn compare(name: &str, runtime: Arc<Runtime>, store: Store, calls: usize, rounds: usize) {
@@ -85,19 +92,40 @@ async fn compare(name: &str, runtime: Arc<Runtime>, store: Store, calls: usize, 
     measure(&off, None, warm).await;
     measure(&on, Some(user), warm).await;
     let (mut all_off, mut all_on) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        all_off.extend(measure(&off, None, calls / rounds).await);
-        all_on.extend(measure(&on, Some(user), calls / rounds).await);
+    // Short blocks in pairs, the order swapped every other pair: drift on
+    // the shared machine (other tenants, frequency changes) over a block
+    // pair is small, and the ratio of each pair's means cancels what is
+    // left. The median of those ratios is the added latency.
+    let mut ratios = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let (off_lat, on_lat) = if round % 2 == 0 {
+            let off_lat = measure(&off, None, calls / rounds).await;
+            (off_lat, measure(&on, Some(user), calls / rounds).await)
+        } else {
+            let on_lat = measure(&on, Some(user), calls / rounds).await;
+            (measure(&off, None, calls / rounds).await, on_lat)
+        };
+        ratios.push(mean(&on_lat) / mean(&off_lat));
+        all_off.extend(off_lat);
+        all_on.extend(on_lat);
     }
     on.shutdown_recorder().await.expect("flush");
     let stored = (store.counts().await.expect("counts").tool_calls - before) as usize;
     assert_eq!(stored, warm + all_on.len(), "{name}: recorded calls lost");
     let (off_mean, off_p50) = summary(all_off);
     let (on_mean, on_p50) = summary(all_on);
+    ratios.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        let i = ((ratios.len() - 1) as f64 * q).round() as usize;
+        (ratios[i] - 1.0) * 100.0
+    };
     println!(
-        "bench.noop, recording to {name:<8}: off mean {off_mean:>7.1} us p50 {off_p50:>7.1} us | on mean {on_mean:>7.1} us p50 {on_p50:>7.1} us | added latency mean {:+.1}% p50 {:+.1}% ({stored} calls recorded, none lost)",
+        "bench.noop, recording to {name:<8}: off mean {off_mean:>7.1} us p50 {off_p50:>7.1} us | on mean {on_mean:>7.1} us p50 {on_p50:>7.1} us | added latency mean {:+.1}% p50 {:+.1}% | paired blocks: median {:+.1}% (quartiles {:+.1}%..{:+.1}%, {rounds} pairs) ({stored} calls recorded, none lost)",
         (on_mean / off_mean - 1.0) * 100.0,
         (on_p50 / off_p50 - 1.0) * 100.0,
+        quantile(0.5),
+        quantile(0.25),
+        quantile(0.75),
     );
 }
 
@@ -106,7 +134,7 @@ fn main() {
     // SAFETY: the first statement of `main`; no other thread exists yet.
     unsafe { bioai::tune_process() };
     let full = std::env::args().any(|a| a == "--bench");
-    let (calls, rounds) = if full { (20_000, 10) } else { (40, 2) };
+    let (calls, rounds) = if full { (40_000, 200) } else { (40, 2) };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
