@@ -158,6 +158,16 @@ fn setup() -> Result<()> {
 
 /// Builds components for wasm32-wasip2 and copies them to `target/<dest>/`.
 fn build_plugins(plugins: &[(String, String)], dest: &str) -> Result<()> {
+    build_plugins_linted(plugins, dest, None)
+}
+
+/// [`build_plugins`], compiling the workspace's crates with `lint` (see
+/// [`lint_wrapper`]) when given.
+fn build_plugins_linted(
+    plugins: &[(String, String)],
+    dest: &str,
+    lint: Option<&Path>,
+) -> Result<()> {
     let mut args = vec![
         "build",
         "--target",
@@ -168,7 +178,12 @@ fn build_plugins(plugins: &[(String, String)], dest: &str) -> Result<()> {
     for (pkg, _) in plugins {
         args.extend(["-p", pkg.as_str()]);
     }
-    cargo(&args)?;
+    let mut cmd = Command::new(cargo_bin());
+    cmd.args(&args).current_dir(root());
+    if let Some(wrapper) = lint {
+        cmd.env("RUSTC_WORKSPACE_WRAPPER", wrapper);
+    }
+    run(&mut cmd)?;
     let out = root().join("target").join(dest);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let built = root().join("target").join(WASM_TARGET).join(PLUGIN_PROFILE);
@@ -258,45 +273,73 @@ fn python_components() -> Result<()> {
 
 fn test() -> Result<()> {
     setup()?;
+    let lint = lint_wrapper()?;
     python_references()?;
     mcp::node_clients()?;
     python_components()?;
-    build_plugins(&plugins()?, "plugins")?;
-    build_plugins(&test_plugins()?, "test-plugins")?;
+    // The components, linted for the target they ship on while they build.
+    build_plugins_linted(&plugins()?, "plugins", Some(&lint))?;
+    build_plugins_linted(&test_plugins()?, "test-plugins", Some(&lint))?;
     python_sandbox::build()?;
     python_sandbox::system_packages()?;
     knowhow::reference()?;
     postgres::prepare(&root())?;
     cargo(&["fmt", "--all", "--", "--check"])
         .context("formatting differs: run `cargo fmt --all`")?;
-    let (passed, failed, ignored) = cargo_test(&["test", "--workspace", "--all-targets"])?;
-    cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
-    // The components, linted for the target they ship on.
-    let components: Vec<(String, String)> = plugins()?.into_iter().chain(test_plugins()?).collect();
-    let mut args = vec!["clippy", "--target", WASM_TARGET, "-p", "bioai-sdk"];
-    for (pkg, _) in &components {
-        args.extend(["-p", pkg.as_str()]);
-    }
-    args.extend(["--", "-D", "warnings"]);
-    cargo(&args)?;
+    // The test build is also the clippy pass (`--all-targets`, every
+    // warning an error): a separate `cargo clippy` type-checked every
+    // dependency again, minutes of a clean run.
+    let (passed, failed, ignored) = cargo_test(&["test", "--workspace", "--all-targets"], &lint)?;
     println!("tests: {passed} passed, {failed} failed, {ignored} skipped");
     Ok(())
 }
 
-/// Runs `cargo test`, echoing its output, and adds up the `test result:`
-/// lines of every test binary, so the whole suite ends with one total.
-fn cargo_test(args: &[&str]) -> Result<(u64, u64, u64)> {
+/// Writes `target/xtask/clippy-deny-warnings`, a `RUSTC_WORKSPACE_WRAPPER`
+/// that compiles the workspace's own crates with clippy-driver and
+/// `-D warnings`: what `cargo clippy -- -D warnings` does, in a build that
+/// also produces the binaries (dependencies are compiled by plain rustc).
+fn lint_wrapper() -> Result<PathBuf> {
+    let beside_cargo = Path::new(&cargo_bin()).with_file_name("clippy-driver");
+    let driver = if beside_cargo.is_file() {
+        beside_cargo
+    } else {
+        let out = Command::new("rustup")
+            .args(["which", "clippy-driver"])
+            .output()
+            .context("looking for clippy-driver with `rustup which`")?;
+        if !out.status.success() {
+            bail!("clippy is not installed: run `rustup component add clippy`");
+        }
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    };
+    let dir = root().join("target/xtask");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let wrapper = dir.join("clippy-deny-warnings");
+    let script = format!(
+        "#!/bin/sh\n# Written by `cargo xtask test`: compiles a workspace crate with clippy's lints,\n\
+         # every warning an error.\nexec '{}' \"$@\" -D warnings\n",
+        driver.display()
+    );
+    // Rewritten only when it changes: cargo rebuilds the workspace's crates
+    // when their compiler wrapper is newer.
+    if std::fs::read_to_string(&wrapper).ok().as_deref() != Some(script.as_str()) {
+        std::fs::write(&wrapper, &script)
+            .with_context(|| format!("writing {}", wrapper.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(wrapper)
+}
+
+/// Runs `cargo test` with the workspace's crates compiled through `lint`,
+/// echoing its output, and adds up the `test result:` lines of every test
+/// binary, so the whole suite ends with one total.
+fn cargo_test(args: &[&str], lint: &Path) -> Result<(u64, u64, u64)> {
     use std::io::{BufRead, BufReader};
     let mut cmd = Command::new(cargo_bin());
     cmd.args(args)
         .current_dir(root())
+        .env("RUSTC_WORKSPACE_WRAPPER", lint)
         .stdout(std::process::Stdio::piped());
     eprintln!("+ {}", describe(&cmd));
     let mut child = cmd
@@ -322,8 +365,14 @@ fn cargo_test(args: &[&str]) -> Result<(u64, u64, u64)> {
     }
     let status = child.wait()?;
     if !status.success() {
+        if failed > 0 {
+            bail!(
+                "`{}` failed ({status}): {failed} test(s) failed",
+                describe(&cmd)
+            );
+        }
         bail!(
-            "`{}` failed ({status}): {failed} test(s) failed",
+            "`{}` failed ({status}) before its tests ended: see the compiler, clippy or test output above",
             describe(&cmd)
         );
     }
