@@ -94,6 +94,9 @@ fn main() -> Result<()> {
             build_plugins(&test_plugins()?, "test-plugins")?;
             python_sandbox::build()?;
             knowhow::model()?;
+            // The recording and ingest benchmarks write to PostgreSQL too,
+            // and its migrations need pgvector.
+            postgres::prepare(&root())?;
             for bench in ["runtime", "mcp", "recording", "sandbox", "bio", "agents"] {
                 cargo(&["bench", "-p", "bioai", "--bench", bench])?;
             }

@@ -1,5 +1,7 @@
-//! PostgreSQL for the test suite: `cargo xtask test` runs the store's tests
-//! against a real server with pgvector, in a fresh database per run.
+//! PostgreSQL for the test suite and the benchmarks: `cargo xtask test` runs
+//! the store's tests against a real server with pgvector, in a fresh
+//! database per run, and `cargo xtask bench` writes its recording and ingest
+//! figures there.
 //!
 //! - `BIOAI_TEST_DATABASE_URL` set: used as is (the operator prepared it).
 //! - Otherwise the server on 127.0.0.1:5432 (trust auth, role `postgres`):
