@@ -245,6 +245,11 @@ impl Runtime {
             .epoch_interruption(true)
             .consume_fuel(config.metered)
             .memory_init_cow(true)
+            // Plugins are WASI 0.2 components, called one at a time per
+            // store. Without this every call went through the machinery of
+            // the component-model async proposal (a task per call, the
+            // arguments and results copied into it: a 2 MB argument twice).
+            .concurrency_support(false)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         wasm.profiler(config.profiler);
         let engine = Engine::new(&wasm).map_err(RuntimeError::Engine)?;
