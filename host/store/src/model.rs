@@ -1,5 +1,7 @@
 //! The rows the store reads and writes, independent of the backend.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -292,10 +294,11 @@ pub struct CallRecord {
     pub user_id: Option<UserId>,
     /// The project, if any.
     pub project_id: Option<Uuid>,
-    /// The plugin that provided the tool.
-    pub plugin: String,
+    /// The plugin that provided the tool (shared: the host keeps one copy
+    /// per tool instead of allocating the name for every call).
+    pub plugin: Arc<str>,
     /// The tool, `namespace.function`.
-    pub tool: String,
+    pub tool: Arc<str>,
     /// How it ended.
     pub status: CallStatus,
     /// The failure class (`CallFailure::class()`), when it failed.

@@ -520,7 +520,7 @@ async fn recorder_shutdown_loses_nothing(f: &Fixture) {
     );
     // After shutdown, records are refused and handed back, not dropped.
     match recorder.record(call(None, None, 0)).await {
-        Err(RecorderError::Closed(r)) => assert_eq!(r.tool, "seq.gc_content"),
+        Err(RecorderError::Closed(r)) => assert_eq!(&*r.tool, "seq.gc_content"),
         other => panic!("expected Closed, got {other:?}"),
     }
     recorder
