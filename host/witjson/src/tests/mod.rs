@@ -111,6 +111,7 @@ interface api {
     gives-blob: func() -> blob;
     gives-map: func() -> map<string, u32>;
     gives-stream: func() -> stream<u8>;
+    series: func() -> tuple<list<f64>, list<s32>, list<u32>, list<s64>, list<u64>>;
 }
 "#;
 

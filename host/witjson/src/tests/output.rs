@@ -211,6 +211,48 @@ fn maps_in_results() {
 }
 
 #[test]
+fn number_lists_convert_in_bulk_and_name_a_mismatch() {
+    let f = fixture();
+    let sig = f.sig("series");
+    let lists = Val::Tuple(vec![
+        Val::List(vec![
+            Val::Float64(0.5),
+            Val::Float64(f64::NAN),
+            Val::Float64(-1e300),
+        ]),
+        Val::List(vec![Val::S32(-7), Val::S32(i32::MAX)]),
+        Val::List(vec![Val::U32(u32::MAX)]),
+        Val::List(vec![Val::S64(i64::MIN)]),
+        Val::List(vec![Val::U64(u64::MAX)]),
+    ]);
+    let out = sig.results_to_output(&[lists]).expect("converts");
+    let expected = json!({"value": [
+        [0.5, null, -1e300],
+        [-7, i32::MAX],
+        [u32::MAX],
+        [i64::MIN],
+        [u64::MAX],
+    ]});
+    assert_eq!(out, ToolOutput::Success(expected.clone()));
+    assert!(validator(&sig.output_schema().expect("has output")).is_valid(&expected));
+    // An element of the wrong type leaves the bulk path; the general one
+    // names it.
+    let empty = || Val::List(vec![]);
+    let bad = Val::Tuple(vec![
+        Val::List(vec![Val::Float64(1.0), Val::U8(1)]),
+        empty(),
+        empty(),
+        empty(),
+        empty(),
+    ]);
+    let err = sig.results_to_output(&[bad]).expect_err("mismatch");
+    assert_eq!(
+        err.to_string(),
+        "the returned value at `[0][1]` does not match its WIT type: expected a `f64`, found a u8"
+    );
+}
+
+#[test]
 fn mismatched_values_are_errors() {
     let f = fixture();
     let err = f
