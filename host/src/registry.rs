@@ -236,8 +236,8 @@ enum Entry {
 
 /// A tool's plugin and tool names as a call record holds them: made once
 /// per tool, so recording a call allocates no strings (two allocations per
-/// call, freed on the recorder's thread, were a third of what recording
-/// added to a trivial call).
+/// call, freed on the recorder's thread, were about a quarter of what
+/// recording added to a trivial call).
 #[derive(Clone)]
 struct RecordNames {
     plugin: Arc<str>,
