@@ -50,27 +50,21 @@ fn number_list(ty: &Type, items: &[Val]) -> Option<Vec<Value>> {
         }
         Some(out)
     }
+    // One arm per number type: the element's variant and its conversion.
+    macro_rules! numbers {
+        ($variant:ident, $convert:expr) => {
+            each(items, |v| match v {
+                Val::$variant(x) => Some($convert(*x)),
+                _ => None,
+            })
+        };
+    }
     match ty {
-        Type::F64 => each(items, |v| match v {
-            Val::Float64(x) => Some(float(*x)),
-            _ => None,
-        }),
-        Type::S32 => each(items, |v| match v {
-            Val::S32(n) => Some(Value::from(*n)),
-            _ => None,
-        }),
-        Type::U32 => each(items, |v| match v {
-            Val::U32(n) => Some(Value::from(*n)),
-            _ => None,
-        }),
-        Type::S64 => each(items, |v| match v {
-            Val::S64(n) => Some(Value::from(*n)),
-            _ => None,
-        }),
-        Type::U64 => each(items, |v| match v {
-            Val::U64(n) => Some(Value::from(*n)),
-            _ => None,
-        }),
+        Type::F64 => numbers!(Float64, float),
+        Type::S32 => numbers!(S32, Value::from),
+        Type::U32 => numbers!(U32, Value::from),
+        Type::S64 => numbers!(S64, Value::from),
+        Type::U64 => numbers!(U64, Value::from),
         _ => None,
     }
 }
