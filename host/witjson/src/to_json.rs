@@ -43,20 +43,17 @@ fn float(x: f64) -> Value {
 /// dispatch cost more than the conversion. `None` for other element types,
 /// or when an element does not match (the general path then names it).
 fn number_list(ty: &Type, items: &[Val]) -> Option<Vec<Value>> {
-    fn each(items: &[Val], f: impl Fn(&Val) -> Option<Value>) -> Option<Vec<Value>> {
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            out.push(f(item)?);
-        }
-        Some(out)
-    }
     // One arm per number type: the element's variant and its conversion.
     macro_rules! numbers {
         ($variant:ident, $convert:expr) => {
-            each(items, |v| match v {
-                Val::$variant(x) => Some($convert(*x)),
-                _ => None,
-            })
+            collect_exact(
+                items.len(),
+                items.iter().map(|v| match v {
+                    Val::$variant(x) => Ok($convert(*x)),
+                    _ => Err(()),
+                }),
+            )
+            .ok()
         };
     }
     match ty {
