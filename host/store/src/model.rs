@@ -322,6 +322,23 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
+    /// A version 7 id for a call that started at `started` (its time in the
+    /// id's leading 48 bits, the other 74 bits random), made from the same
+    /// clock reading as the call's `started_at` rather than from a second
+    /// one. Unlike [`Uuid::now_v7`] it takes no process-wide lock: ids made
+    /// in the same millisecond are unique but not in start order, and
+    /// nothing orders calls by id (`started_at` does that).
+    pub fn id_at(started: std::time::SystemTime) -> Uuid {
+        let since = started
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            since.as_secs(),
+            since.subsec_nanos(),
+        ))
+    }
+
     /// The metering events of this call: the input to billing. Every call
     /// has `tool_call` (1), `fuel` and `wall_us`; network counters are added
     /// when non-zero. Ids are derived from the call id and the kind, so the
