@@ -45,6 +45,7 @@ both_backends!(
     audit_log_is_append_only,
     recorder_shutdown_loses_nothing,
     recorder_isolates_refused_records,
+    dropped_recorder_still_writes_its_queue,
     vector_search_matches_brute_force,
     pricing_plans_round_trip,
     runs_persist_every_step_and_their_trace,
@@ -527,6 +528,40 @@ async fn recorder_shutdown_loses_nothing(f: &Fixture) {
         .shutdown()
         .await
         .expect("second shutdown is a no-op");
+}
+
+async fn dropped_recorder_still_writes_its_queue(f: &Fixture) {
+    let a = user(&f.store, "dropped").await;
+    // A long linger: the records are still queued when the recorder goes.
+    let recorder = Recorder::spawn(
+        f.store.clone(),
+        RecorderConfig {
+            linger: Duration::from_secs(3600),
+            ..RecorderConfig::default()
+        },
+    );
+    let clone = recorder.clone();
+    for i in 0..5 {
+        clone
+            .record(call(Some(a.id), None, i))
+            .await
+            .expect("queued");
+    }
+    drop(recorder);
+    drop(clone);
+    // Without a shutdown the writer notices the last handle is gone and
+    // stores what was queued (without waiting out the linger).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if f.store.counts().await.expect("counts").tool_calls == 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "queued records not written after the recorder was dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn recorder_isolates_refused_records(f: &Fixture) {
