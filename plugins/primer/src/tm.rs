@@ -1071,6 +1071,12 @@ pub fn tm_many(sequences: &str, args: &TmArgs) -> Result<Vec<f64>, ToolError> {
                 "more than {MAX_MANY} sequences given; at most {MAX_MANY} per call (split the list)"
             )));
         }
+        if i == 0 {
+            // Room for as many more sequences of this one's length as the
+            // text holds: growing by doubling copies the results over and
+            // over, which in WebAssembly also faults in fresh pages.
+            out.reserve((bytes.len() - start) / (end - start + 1) + 1);
+        }
         // Separators are ASCII, so both ends are character boundaries.
         let tm = match &method {
             Method::Nn(model) if clean => model.tm_of(&scan),
