@@ -29,11 +29,12 @@
 //! - **After shutdown**: `record` returns [`RecorderError::Closed`] with the
 //!   record, for the caller to log.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Mutex, Notify, oneshot};
+use tokio::sync::{Mutex, Notify, Semaphore, TryAcquireError, oneshot};
 
 use crate::model::CallRecord;
 use crate::{Store, StoreError};
@@ -110,24 +111,27 @@ struct Counters {
     backpressure_waits: AtomicU64,
 }
 
-/// The records waiting for the writer. A plain vector under a mutex: a
-/// push is one uncontended lock and a move of the record, where a channel
-/// send with a boxed record cost about 50 ns more of each call (measured
-/// in isolation; the writer takes the whole vector at once anyway).
+/// The records waiting for the writer. Queueing one is an atomic
+/// operation on `room` and a push under an uncontended lock; the writer
+/// takes a whole batch per lock. (A tokio channel of boxed records cost a
+/// heap allocation per call, freed on the writer's thread.)
 struct Queue {
     state: std::sync::Mutex<QueueState>,
     /// Wakes the writer when a record arrives in an empty queue, or on
     /// shutdown (once per batch, not per record).
     ready: Notify,
-    /// Wakes callers waiting for room after the writer took a batch.
-    room: Notify,
-    /// Most records waiting before `record` waits for room.
-    capacity: usize,
+    /// One permit per free place in the queue: a caller takes one per
+    /// record, the writer gives back as many as it took. Callers waiting
+    /// for room are served first come, first served.
+    room: Semaphore,
 }
 
 #[derive(Default)]
 struct QueueState {
-    records: Vec<CallRecord>,
+    /// Oldest first. A deque: under a backlog the writer takes
+    /// `batch_size` from the front of a long queue, which a vector would
+    /// pay for by moving everything behind them, holding the lock.
+    records: VecDeque<CallRecord>,
     /// No more records are taken: shut down, or every `Recorder` dropped.
     closed: bool,
     /// Set by `shutdown`: where the writer reports the final flush.
@@ -142,15 +146,6 @@ impl Queue {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-/// What [`Recorder::push`] did with a record.
-enum Push {
-    Queued,
-    /// Refused for good: the recorder is shut down.
-    Closed(CallRecord),
-    /// No room yet.
-    Full(CallRecord),
 }
 
 /// Shared by every clone of one [`Recorder`]: when the last clone goes
@@ -189,8 +184,7 @@ impl Recorder {
         let queue = Arc::new(Queue {
             state: std::sync::Mutex::default(),
             ready: Notify::new(),
-            room: Notify::new(),
-            capacity: config.capacity.max(1),
+            room: Semaphore::new(config.capacity.clamp(1, Semaphore::MAX_PERMITS)),
         });
         let counters = Arc::new(Counters::default());
         let worker = Worker {
@@ -211,51 +205,45 @@ impl Recorder {
     /// Queues a record. Returns at once while the queue has room; waits for
     /// room when it is full (backpressure, never a drop).
     pub async fn record(&self, record: CallRecord) -> Result<(), RecorderError> {
-        let mut record = match self.push(record) {
-            Push::Queued => return Ok(()),
-            Push::Closed(r) => return Err(RecorderError::Closed(Box::new(r))),
-            Push::Full(r) => r,
-        };
-        let waits = self
-            .counters
-            .backpressure_waits
-            .fetch_add(1, Ordering::Relaxed);
-        if waits.is_power_of_two() {
-            tracing::warn!(
-                waits = waits + 1,
-                "the call-record queue is full: the database is not keeping up, calls wait for the recorder"
-            );
+        let room = &self.queue.0.room;
+        match room.try_acquire() {
+            Ok(place) => place.forget(),
+            Err(TryAcquireError::Closed) => return Err(RecorderError::Closed(Box::new(record))),
+            Err(TryAcquireError::NoPermits) => {
+                let waits = self
+                    .counters
+                    .backpressure_waits
+                    .fetch_add(1, Ordering::Relaxed);
+                if waits.is_power_of_two() {
+                    tracing::warn!(
+                        waits = waits + 1,
+                        "the call-record queue is full: the database is not keeping up, calls wait for the recorder"
+                    );
+                }
+                match room.acquire().await {
+                    Ok(place) => place.forget(),
+                    Err(_) => return Err(RecorderError::Closed(Box::new(record))),
+                }
+            }
         }
-        loop {
-            // Created before the check: room made in between still wakes it.
-            let room = self.queue.0.room.notified();
-            record = match self.push(record) {
-                Push::Queued => return Ok(()),
-                Push::Closed(r) => return Err(RecorderError::Closed(Box::new(r))),
-                Push::Full(r) => r,
-            };
-            room.await;
-        }
+        self.push(record)
     }
 
-    /// Queues `record` if the queue is open and has room.
-    fn push(&self, record: CallRecord) -> Push {
+    /// Queues `record`, for which a place was taken, unless the queue closed.
+    fn push(&self, record: CallRecord) -> Result<(), RecorderError> {
         let queue = &self.queue.0;
         let mut state = queue.lock();
         if state.closed {
-            return Push::Closed(record);
-        }
-        if state.records.len() >= queue.capacity {
-            return Push::Full(record);
+            return Err(RecorderError::Closed(Box::new(record)));
         }
         let first = state.records.is_empty();
-        state.records.push(record);
+        state.records.push_back(record);
         drop(state);
         if first {
             queue.ready.notify_one();
         }
         self.counters.accepted.fetch_add(1, Ordering::Relaxed);
-        Push::Queued
+        Ok(())
     }
 
     /// The store records are written to (one pool shared with the host:
@@ -294,7 +282,7 @@ impl Recorder {
             drop(state);
             queue.ready.notify_one();
             // Callers waiting for room get `Closed` back instead.
-            queue.room.notify_waiters();
+            queue.room.close();
         }
         // The writer stores everything queued before it answers.
         let result = done_rx.await.unwrap_or(Ok(()));
@@ -337,7 +325,7 @@ impl Worker {
             if !backlog && !self.config.linger.is_zero() {
                 self.linger().await;
             }
-            let (mut batch, closed, done) = {
+            let (batch, closed, done) = {
                 let mut state = self.queue.lock();
                 let batch = if state.closed || state.records.len() <= batch_size {
                     std::mem::take(&mut state.records)
@@ -347,7 +335,9 @@ impl Worker {
                 backlog = !state.records.is_empty();
                 (batch, state.closed, state.shutdown.take())
             };
-            self.queue.room.notify_waiters();
+            // Made contiguous outside the lock.
+            let mut batch = Vec::from(batch);
+            self.queue.room.add_permits(batch.len());
             if !closed {
                 let _ = self.write(&mut batch, None).await;
                 continue;
