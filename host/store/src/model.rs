@@ -635,3 +635,24 @@ pub struct TableCounts {
     /// `audit_log` rows.
     pub audit_log: i64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn call_ids_carry_their_start_millisecond_and_differ() {
+        let started =
+            UNIX_EPOCH + Duration::from_millis(1_764_547_200_123) + Duration::from_micros(456);
+        let a = CallRecord::id_at(started);
+        let b = CallRecord::id_at(started);
+        assert_eq!(a.get_version_num(), 7);
+        let (secs, nanos) = a.get_timestamp().expect("v7 has a timestamp").to_unix();
+        assert_eq!((secs, nanos), (1_764_547_200, 123_000_000));
+        assert_ne!(a, b, "the same start time still gives distinct ids");
+        // A clock before 1970 gives the epoch, not a panic.
+        let early = CallRecord::id_at(UNIX_EPOCH - Duration::from_secs(1));
+        assert_eq!(early.get_timestamp().map(|t| t.to_unix()), Some((0, 0)));
+    }
+}
