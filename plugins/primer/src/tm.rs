@@ -1075,7 +1075,10 @@ pub fn tm_many(sequences: &str, args: &TmArgs) -> Result<Vec<f64>, ToolError> {
             // Room for as many more sequences of this one's length as the
             // text holds: growing by doubling copies the results over and
             // over, which in WebAssembly also faults in fresh pages.
-            out.reserve((bytes.len() - start) / (end - start + 1) + 1);
+            // At most the limit: a text of a million and more short
+            // sequences gets its clear error below, not an allocation
+            // failure in a small memory limit.
+            out.reserve(((bytes.len() - start) / (end - start + 1) + 1).min(MAX_MANY));
         }
         // Separators are ASCII, so both ends are character boundaries.
         let tm = match &method {
