@@ -347,8 +347,13 @@ impl Worker {
                 .is_some()
                 .then(|| Instant::now() + self.config.shutdown_timeout);
             let mut result = Ok(());
-            for chunk in batch.chunks(batch_size) {
-                let mut chunk = chunk.to_vec();
+            // Moved out chunk by chunk, in order, not copied.
+            let mut records = batch.into_iter();
+            loop {
+                let mut chunk: Vec<_> = records.by_ref().take(batch_size).collect();
+                if chunk.is_empty() {
+                    break;
+                }
                 if let Err(e) = self.write(&mut chunk, deadline).await {
                     result = Err(e);
                 }
