@@ -133,6 +133,9 @@ struct QueueState {
     /// pay for by moving everything behind them, holding the lock.
     records: VecDeque<CallRecord>,
     /// No more records are taken: shut down, or every `Recorder` dropped.
+    /// Kept here, not read from `room`'s closed state: a push must see the
+    /// close in the same lock section as the writer's last take, or a
+    /// record could be accepted after the final flush.
     closed: bool,
     /// Set by `shutdown`: where the writer reports the final flush.
     shutdown: Option<oneshot::Sender<Result<(), RecorderError>>>,
