@@ -143,17 +143,20 @@ struct Cand {
     strand: Strand,
     start: usize,
     gc: f64,
-    score: Option<f64>,
+    /// The Rule Set 1 logit ([`rule_set_1::logit_codes`]), when scored:
+    /// it ranks as the score does, and only returned guides need the score.
+    logit: Option<f64>,
     flags: Flags,
 }
 
 /// The ranking: passing first, score descending (none last), start, strand
-/// (a total order: one guide per start and strand).
+/// (a total order: one guide per start and strand). Scores compare by
+/// their logits.
 fn rank(a: &Cand, b: &Cand) -> Ordering {
     b.flags
         .passes()
         .cmp(&a.flags.passes())
-        .then_with(|| match (a.score, b.score) {
+        .then_with(|| match (a.logit, b.logit) {
             (Some(x), Some(y)) => y.partial_cmp(&x).unwrap_or(Ordering::Equal),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
@@ -324,7 +327,7 @@ fn best_guides(
                 strand: c.strand,
                 start: c.start,
                 gc: c.gc,
-                score: c.score,
+                score: c.logit.map(rule_set_1::logistic),
                 flags: c.flags,
             }
         })
@@ -384,14 +387,14 @@ pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
                     continue;
                 }
                 // Rule Set 1 needs NGG and the 30-mer around the guide.
-                let score = if scored
+                let logit = if scored
                     && i >= 4
                     && i + 26 <= n
                     && window(&planes.base[2], i + l + 1) & 0b11 == 0b11
                     && window(&planes.acgt, i - 4) & low_bits(30) == low_bits(30)
                 {
                     let code = |plane: &[u64]| (window(plane, i - 4) & low_bits(30)) as u32;
-                    Some(rule_set_1::score_codes(
+                    Some(rule_set_1::logit_codes(
                         code(&planes.code_lo),
                         code(&planes.code_hi),
                     ))
@@ -406,7 +409,7 @@ pub fn design(sequence: &str, p: &Params) -> Result<Design, ToolError> {
                         Strand::Minus => n - i - l,
                     },
                     gc,
-                    score,
+                    logit,
                     flags,
                 };
                 if worst_kept.is_some_and(|w| rank(&cand, &w) == Ordering::Greater) {
@@ -476,10 +479,10 @@ mod tests {
                 }
                 let gc =
                     proto.iter().filter(|&&b| b == b'G' || b == b'C').count() as f64 / l as f64;
-                let score = if scored && i >= 4 && i + 26 <= n && t[i + l + 1..i + site] == *b"GG" {
+                let logit = if scored && i >= 4 && i + 26 <= n && t[i + l + 1..i + site] == *b"GG" {
                     let ctx = &t[i - 4..i + 26];
                     if ctx.iter().all(|&b| dna::is_acgt(b)) {
-                        rule_set_1::score(ctx)
+                        rule_set_1::logit(ctx)
                     } else {
                         None
                     }
@@ -491,7 +494,7 @@ mod tests {
                     strand,
                     start: if strand == Strand::Plus { i } else { n - i - l },
                     gc,
-                    score,
+                    logit,
                     flags: flags_of(proto, gc, p),
                 });
             }

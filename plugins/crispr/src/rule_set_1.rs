@@ -192,6 +192,12 @@ const fn chunk_code(lo: usize, hi: usize, j: usize) -> usize {
 ///
 /// Returns `None` unless `context` is 30 bytes of A, C, G and T.
 pub fn score(context: &[u8]) -> Option<f64> {
+    logit(context).map(logistic)
+}
+
+/// The model's logit of a 30-mer (see [`logit_codes`]); `None` as for
+/// [`score`].
+pub fn logit(context: &[u8]) -> Option<f64> {
     let context: &[u8; 30] = context.try_into().ok()?;
     let (mut lo, mut hi) = (0u32, 0u32);
     for (j, &b) in context.iter().enumerate() {
@@ -202,16 +208,25 @@ pub fn score(context: &[u8]) -> Option<f64> {
         lo |= (c & 1) << j;
         hi |= (c >> 1) << j;
     }
-    Some(score_codes(lo, hi))
+    Some(logit_codes(lo, hi))
 }
 
 /// [`score`] of the 30-mer whose base `j` has 2-bit code (A, C, G, T = 0-3)
 /// `(lo >> j & 1) | (hi >> j & 1) << 1`; bits 30 and 31 are ignored.
+pub fn score_codes(lo: u32, hi: u32) -> f64 {
+    logistic(logit_codes(lo, hi))
+}
+
+/// The model's logit (its weighted sum) of the 30-mer [`score_codes`]
+/// reads: the score is [`logistic`] of it. The logistic is increasing, so
+/// guides rank by logit as by score, and guide design takes the
+/// exponential (a software routine in WebAssembly) only for the guides it
+/// returns.
 ///
 /// The model's weights are added chunk by chunk rather than in the order of
 /// its lists, which moves the result by a few units in the last place at
 /// most (see the tests).
-pub fn score_codes(lo: u32, hi: u32) -> f64 {
+pub fn logit_codes(lo: u32, hi: u32) -> f64 {
     // G and C are the codes whose two bits differ; the protospacer is
     // positions 4..24.
     let gc = f64::from(((lo ^ hi) >> 4 & 0xF_FFFF).count_ones());
@@ -225,7 +240,12 @@ pub fn score_codes(lo: u32, hi: u32) -> f64 {
         let shift = CHUNK * c;
         sum += table[((lo >> shift) & 15 | ((hi >> shift) & 15) << 4) as usize];
     }
-    1.0 / (1.0 + (-sum).exp())
+    sum
+}
+
+/// The score of a logit: `1 / (1 + e^-x)`.
+pub fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
 }
 
 #[cfg(test)]
