@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bioai_policy::Policy;
@@ -227,8 +228,13 @@ fn new_store(
     );
     store.limiter(|s| &mut s.memory);
     if rt.metered {
-        // `set_fuel` only fails when fuel is not enabled, which `metered` rules out.
+        // Both only fail when fuel is not enabled, which `metered` rules
+        // out. Yielding every so often hands the executor back to `run`,
+        // whose `select!` stops the call at its deadline or on cancellation
+        // (and lets other calls on this executor thread run).
         let _ = store.set_fuel(limits.fuel);
+        let _ = store.fuel_async_yield_interval(Some(super::FUEL_YIELD_INTERVAL));
+        return Ok(store);
     }
     store.set_epoch_deadline(1);
     let cancel = spec.cancel.clone();
@@ -299,11 +305,28 @@ pub(super) async fn run(
             f.call_async(&mut *store, args, &mut results).await?;
             Ok::<_, wasmtime::Error>(results)
         };
-        // The epoch callback stops a guest that computes; these stop one that
-        // waits in a host call (sleep, network).
+        // A guest that computes is stopped where it yields: the epoch
+        // callback checks on an unmetered engine; on a metered one the guest
+        // yields on fuel and this check runs at each yield, without waiting
+        // for the executor to fire the timer below.
+        let cancel = &spec.cancel;
+        let mut work = std::pin::pin!(work);
+        // No clock reading on the first poll (the deadline is ahead of a
+        // call's start): most calls finish in it.
+        let mut polled = false;
+        let work = std::future::poll_fn(|cx| {
+            if cancel.is_cancelled() {
+                return Poll::Ready(Err(Stop::Cancelled));
+            }
+            if std::mem::replace(&mut polled, true) && Instant::now() >= deadline {
+                return Poll::Ready(Err(Stop::Deadline));
+            }
+            work.as_mut().poll(cx).map(|r| r.map_err(Stop::Error))
+        });
+        // These stop a guest that waits in a host call (sleep, network).
         tokio::select! {
             biased;
-            r = work => r.map_err(Stop::Error),
+            r = work => r,
             _ = spec.cancel.cancelled() => Err(Stop::Cancelled),
             _ = tokio::time::sleep_until(deadline.into()) => Err(Stop::Deadline),
         }

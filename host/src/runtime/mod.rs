@@ -1,5 +1,5 @@
 //! The WebAssembly runtime: one wasmtime engine, compiled components cached on
-//! disk, and calls run each in a fresh store under fuel, epoch-deadline and
+//! disk, and calls run each in a fresh store under fuel, deadline and
 //! memory limits, with the WASI context a policy grants.
 //!
 //! This module knows nothing of MCP, JSON or the store; it takes component
@@ -65,8 +65,17 @@ pub use bindings::exports::bioai::plugin::metadata::{
 };
 
 /// How often the engine's epoch advances; the granularity of deadlines and
-/// cancellation.
+/// cancellation on an unmetered engine.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Fuel between two yields of a metered guest to the executor: about a
+/// millisecond of WebAssembly, the granularity of deadlines and
+/// cancellation on a metered engine (as [`EPOCH_TICK`] on an unmetered one).
+///
+/// A metered engine does not also compile epoch checks: fuel already counts
+/// at every loop head, and a second counter there cost guest code time
+/// (register pressure in tight loops) for what yielding on fuel does too.
+pub(crate) const FUEL_YIELD_INTERVAL: u64 = 2_000_000;
 
 /// Errors setting up the runtime or loading a component.
 #[derive(Debug, thiserror::Error)]
@@ -195,7 +204,8 @@ pub struct Runtime {
     max_memory_bytes: u64,
     /// Paces rate-limited requests across calls (`network.rate_limits`).
     rate_limiter: Arc<ratelimit::RateLimiter>,
-    _ticker: EpochTicker,
+    /// Advances the epoch of an unmetered engine.
+    _ticker: Option<EpochTicker>,
 }
 
 /// Bytes of each linear memory reset in place (not returned to the kernel)
@@ -209,7 +219,7 @@ const KEEP_RESIDENT_TABLE: usize = 64 << 10;
 
 impl Runtime {
     /// Builds the engine (pooling allocator with copy-on-write memory images,
-    /// epoch interruption, fuel when metered) and the linker with WASI 0.2,
+    /// fuel when metered, epoch interruption when not) and the linker with WASI 0.2,
     /// wasi:http and our `bioai:plugin` imports.
     pub fn new(config: &RuntimeConfig) -> Result<Self, RuntimeError> {
         let mut pool = PoolingAllocationConfig::default();
@@ -242,7 +252,7 @@ impl Runtime {
 
         let mut wasm = Config::new();
         wasm.wasm_component_model(true)
-            .epoch_interruption(true)
+            .epoch_interruption(!config.metered)
             .consume_fuel(config.metered)
             .memory_init_cow(true)
             // Plugins are WASI 0.2 components, called one at a time per
@@ -271,7 +281,7 @@ impl Runtime {
             })?;
         }
 
-        let ticker = EpochTicker::start(engine.clone());
+        let ticker = (!config.metered).then(|| EpochTicker::start(engine.clone()));
         Ok(Self {
             engine,
             linker,
