@@ -211,17 +211,12 @@ pub fn logit(context: &[u8]) -> Option<f64> {
     Some(logit_codes(lo, hi))
 }
 
-/// [`score`] of the 30-mer whose base `j` has 2-bit code (A, C, G, T = 0-3)
-/// `(lo >> j & 1) | (hi >> j & 1) << 1`; bits 30 and 31 are ignored.
-pub fn score_codes(lo: u32, hi: u32) -> f64 {
-    logistic(logit_codes(lo, hi))
-}
-
-/// The model's logit (its weighted sum) of the 30-mer [`score_codes`]
-/// reads: the score is [`logistic`] of it. The logistic is increasing, so
-/// guides rank by logit as by score, and guide design takes the
-/// exponential (a software routine in WebAssembly) only for the guides it
-/// returns.
+/// The model's logit (its weighted sum; the score is [`logistic`] of it)
+/// of the 30-mer whose base `j` has 2-bit code (A, C, G, T = 0-3)
+/// `(lo >> j & 1) | (hi >> j & 1) << 1`; bits 30 and 31 are ignored. The
+/// logistic is increasing, so guides rank by logit as by score, and guide
+/// design takes the exponential (a software routine in WebAssembly) only
+/// for the guides it returns.
 ///
 /// The model's weights are added chunk by chunk rather than in the order of
 /// its lists, which moves the result by a few units in the last place at
