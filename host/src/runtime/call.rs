@@ -230,25 +230,25 @@ fn new_store(
     if rt.metered {
         // Both only fail when fuel is not enabled, which `metered` rules
         // out. Yielding every so often hands the executor back to `run`,
-        // which checks the deadline and cancellation at each yield (and
-        // lets other calls on this executor thread run).
+        // whose `select!` stops the call at its deadline or on cancellation
+        // (and lets other calls on this executor thread run).
         let _ = store.set_fuel(limits.fuel);
         let _ = store.fuel_async_yield_interval(Some(super::FUEL_YIELD_INTERVAL));
-    } else {
-        store.set_epoch_deadline(1);
-        let cancel = spec.cancel.clone();
-        store.epoch_deadline_callback(move |_| {
-            if cancel.is_cancelled() {
-                return Err(Interrupt::Cancelled.into());
-            }
-            if Instant::now() >= deadline {
-                return Err(Interrupt::Deadline.into());
-            }
-            // Yield each tick so a CPU-bound guest never starves other calls
-            // sharing this executor thread.
-            Ok(UpdateDeadline::Yield(1))
-        });
+        return Ok(store);
     }
+    store.set_epoch_deadline(1);
+    let cancel = spec.cancel.clone();
+    store.epoch_deadline_callback(move |_| {
+        if cancel.is_cancelled() {
+            return Err(Interrupt::Cancelled.into());
+        }
+        if Instant::now() >= deadline {
+            return Err(Interrupt::Deadline.into());
+        }
+        // Yield each tick so a CPU-bound guest never starves other calls
+        // sharing this executor thread.
+        Ok(UpdateDeadline::Yield(1))
+    });
     Ok(store)
 }
 

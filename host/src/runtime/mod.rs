@@ -75,7 +75,7 @@ const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// A metered engine does not also compile epoch checks: fuel already counts
 /// at every loop head, and a second counter there cost guest code time
 /// (register pressure in tight loops) for what yielding on fuel does too.
-const FUEL_YIELD_INTERVAL: u64 = 2_000_000;
+pub(crate) const FUEL_YIELD_INTERVAL: u64 = 2_000_000;
 
 /// Errors setting up the runtime or loading a component.
 #[derive(Debug, thiserror::Error)]
