@@ -646,6 +646,37 @@ async fn bwrap_limits_stop_runs_with_clear_errors() {
     assert_eq!(error_kind(&out), Some(ErrorKind::Timeout), "{out:?}");
     assert!(out.meters.wall_us < 5_000_000, "{:?}", out.meters);
 
+    // A run stopped at its time limit, or cancelled, is billed for the CPU
+    // its processes used, not for bubblewrap's alone.
+    const BUSY_THEN_SLEEP: &str =
+        "import time\nwhile time.process_time() < 0.5:\n    pass\ntime.sleep(60)";
+    let mut req = native(BUSY_THEN_SLEEP);
+    req.timeout_s = 4.0;
+    let out = run(&sb, req).await;
+    assert_eq!(error_kind(&out), Some(ErrorKind::Timeout), "{out:?}");
+    assert!(
+        out.meters.cpu_us.unwrap_or(0) >= 450_000,
+        "{:?}",
+        out.meters
+    );
+    let ctx = RunContext::default();
+    let cancel = ctx.cancel.clone();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        cancel.cancel();
+    });
+    let out = sb
+        .run(&native(BUSY_THEN_SLEEP), &ctx)
+        .await
+        .expect("the run starts");
+    canceller.await.expect("canceller");
+    assert_eq!(error_kind(&out), Some(ErrorKind::Cancelled), "{out:?}");
+    assert!(
+        out.meters.cpu_us.unwrap_or(0) >= 450_000 && out.meters.wall_us < 10_000_000,
+        "{:?}",
+        out.meters
+    );
+
     let out = run(&sb, native("print('x' * 200_000)")).await;
     assert_eq!(error_kind(&out), Some(ErrorKind::OutputLimit), "{out:?}");
     assert!(out.output_truncated && out.stdout.len() < 70_000);

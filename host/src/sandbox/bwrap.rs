@@ -219,16 +219,20 @@ impl NativeDriver for BwrapDriver {
         // tree bubblewrap waited for.
         let mut waiter = tokio::task::spawn_blocking(move || wait4(pid));
         let mut stopped = None;
+        // What the killed processes had used: the kill leaves them to the
+        // kernel, which reaps them without adding their times to
+        // bubblewrap's.
+        let mut killed = TreeUsage::default();
         let waited = tokio::select! {
             r = &mut waiter => r,
             _ = tokio::time::sleep(job.timeout) => {
                 stopped = Some(timeout_error(job.timeout));
-                kill_sandbox(pid);
+                killed = kill_sandbox(pid);
                 waiter.await
             }
             _ = job.cancel.cancelled() => {
                 stopped = Some(RunError { kind: ErrorKind::Cancelled, message: "the run was cancelled".into() });
-                kill_sandbox(pid);
+                killed = kill_sandbox(pid);
                 waiter.await
             }
         };
@@ -252,8 +256,10 @@ impl NativeDriver for BwrapDriver {
             stderr,
             truncated: t1 || t2,
             wall: start.elapsed(),
-            cpu: Some(tv(usage.ru_utime) + tv(usage.ru_stime)),
-            peak_memory_bytes: Some((usage.ru_maxrss.max(0) as u64) * 1024),
+            cpu: Some((tv(usage.ru_utime) + tv(usage.ru_stime)).max(killed.cpu)),
+            peak_memory_bytes: Some(
+                ((usage.ru_maxrss.max(0) as u64) * 1024).max(killed.peak_rss_bytes),
+            ),
             stopped,
             signal: exit.signal().or_else(|| {
                 // bubblewrap reports a signalled child as exit 128 + signal.
@@ -267,8 +273,13 @@ impl NativeDriver for BwrapDriver {
 }
 
 /// Kills the sandbox: the namespace's init (so the kernel kills every
-/// process in the PID namespace), then bubblewrap itself.
-fn kill_sandbox(bwrap: libc::pid_t) {
+/// process in the PID namespace), then bubblewrap itself. Returns what the
+/// process tree had used just before: the kernel reaps a dying namespace's
+/// processes without adding their times to any parent, so bubblewrap's
+/// rusage alone would bill a run stopped at its time limit for
+/// bubblewrap's few milliseconds.
+fn kill_sandbox(bwrap: libc::pid_t) -> TreeUsage {
+    let used = TreeUsage::of(bwrap);
     let children =
         std::fs::read_to_string(format!("/proc/{bwrap}/task/{bwrap}/children")).unwrap_or_default();
     for pid in children
@@ -280,6 +291,89 @@ fn kill_sandbox(bwrap: libc::pid_t) {
     }
     // SAFETY: as above; bwrap is our unreaped child, so the pid is ours.
     unsafe { libc::kill(bwrap, libc::SIGKILL) };
+    used
+}
+
+/// CPU time and peak resident memory of a live process tree, read from
+/// `/proc`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct TreeUsage {
+    /// User and system time of every live process, and of the children each
+    /// has reaped.
+    cpu: Duration,
+    /// The largest peak resident set (`VmHWM`) of any live process, as
+    /// `ru_maxrss` counts it.
+    peak_rss_bytes: u64,
+}
+
+impl TreeUsage {
+    /// Walks the tree under `root` (bounded: the sandbox's process limit
+    /// keeps it small; a tree that changes meanwhile is read as found).
+    fn of(root: libc::pid_t) -> Self {
+        // SAFETY: sysconf has no memory-safety preconditions.
+        let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+            .ok()
+            .filter(|&t| t > 0)
+            .unwrap_or(100);
+        let mut used = Self::default();
+        let mut pending = vec![root];
+        let mut seen = 0;
+        while let Some(pid) = pending.pop() {
+            seen += 1;
+            if seen > 4096 {
+                break;
+            }
+            let proc = PathBuf::from(format!("/proc/{pid}"));
+            if let Some(t) = std::fs::read_to_string(proc.join("stat"))
+                .ok()
+                .and_then(|s| stat_ticks(&s))
+            {
+                used.cpu += Duration::from_micros(t.saturating_mul(1_000_000) / ticks);
+            }
+            if let Some(hwm) = std::fs::read_to_string(proc.join("status"))
+                .ok()
+                .and_then(|s| status_hwm_bytes(&s))
+            {
+                used.peak_rss_bytes = used.peak_rss_bytes.max(hwm);
+            }
+            let Ok(tasks) = std::fs::read_dir(proc.join("task")) else {
+                continue;
+            };
+            for task in tasks.flatten() {
+                if let Ok(children) = std::fs::read_to_string(task.path().join("children")) {
+                    pending.extend(
+                        children
+                            .split_whitespace()
+                            .filter_map(|p| p.parse::<libc::pid_t>().ok()),
+                    );
+                }
+            }
+        }
+        used
+    }
+}
+
+/// `utime + stime + cutime + cstime` of a `/proc/<pid>/stat` line, in
+/// clock ticks. The command name (field 2) may hold spaces and
+/// parentheses, so fields are counted from its closing one.
+fn stat_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    // After the name: state is field 3, utime 14 ... cstime 17.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| fields.get(i)?.parse::<i64>().ok().map(|t| t.max(0) as u64);
+    Some(tick(11)? + tick(12)? + tick(13)? + tick(14)?)
+}
+
+/// `VmHWM` of a `/proc/<pid>/status` file, in bytes.
+fn status_hwm_bytes(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line["VmHWM:".len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 fn wait4(pid: libc::pid_t) -> std::io::Result<(i32, libc::rusage)> {
@@ -452,4 +546,59 @@ fn seccomp_file(program: &[u8]) -> Result<std::fs::File, SandboxError> {
     f.write_all(program).map_err(io)?;
     f.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_ticks_counts_from_the_last_parenthesis() {
+        // A command name with spaces and parentheses, as a guest may choose.
+        let stat = "4242 (a) b (c) S 1 4242 4242 0 -1 4194560 100 0 0 0 \
+                    7 3 20 10 20 0 1 0 123 4096 10 18446744073709551615";
+        assert_eq!(stat_ticks(stat), Some(7 + 3 + 20 + 10));
+        assert_eq!(stat_ticks("4242 (x) S 1"), None);
+        assert_eq!(stat_ticks("no name at all"), None);
+    }
+
+    #[test]
+    fn status_hwm_is_read_in_bytes() {
+        let status = "Name:\tpython3\nVmPeak:\t  30000 kB\nVmHWM:\t   12488 kB\nVmRSS:\t 9000 kB\n";
+        assert_eq!(status_hwm_bytes(status), Some(12488 * 1024));
+        assert_eq!(status_hwm_bytes("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn tree_usage_of_a_live_process_and_its_children() {
+        // This test process has used CPU and memory; a child it spawned
+        // is found through the task's `children` file.
+        let mut child = Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        // At least three clock ticks of CPU first, so it cannot read 0.
+        let self_cpu = || {
+            // SAFETY: rusage is plain old data; getrusage fills it.
+            let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: a valid pointer to a local.
+            unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+            ru.ru_utime.tv_sec * 1_000_000 + ru.ru_utime.tv_usec
+        };
+        while self_cpu() < 40_000 {
+            std::hint::black_box((0..10_000u64).sum::<u64>());
+        }
+        let me = std::process::id() as libc::pid_t;
+        let used = TreeUsage::of(me);
+        assert!(used.cpu > Duration::ZERO, "{used:?}");
+        assert!(used.peak_rss_bytes > 1 << 20, "{used:?}");
+        let alone = TreeUsage::of(child.id() as libc::pid_t);
+        assert!(alone.peak_rss_bytes > 0, "{alone:?}");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(
+            TreeUsage::of(child.id() as libc::pid_t),
+            TreeUsage::default()
+        );
+    }
 }
