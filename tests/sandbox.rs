@@ -829,9 +829,10 @@ async fn docker_driver_when_an_engine_is_reachable() {
 }
 
 /// Unbounded recursion, with Python's own limit lifted so the interpreter's
-/// native stack is what overflows: stopped with an error (RecursionError,
-/// or a crash of the interpreter reported as such), the host unharmed, and
-/// the next run clean; in the component and in the bwrap fallback.
+/// native stack or its memory is what runs out: stopped with an error
+/// (RecursionError, MemoryError, or a crash of the interpreter reported as
+/// such), the host unharmed, and the next run clean; in the component and
+/// in the bwrap fallback.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deep_recursion_is_stopped_and_the_next_run_is_clean() {
     const DEEP: &str =
@@ -858,7 +859,11 @@ async fn deep_recursion_is_stopped_and_the_next_run_is_clean() {
         "component: state carried over"
     );
 
-    let sb = bwrap_sandbox(data.path(), |_| {}).await;
+    // Native CPython 3.11+ keeps Python frames off the C stack, so the
+    // recursion ends when the frames fill the address space: 256 MiB
+    // takes seconds where the policy's 1 GiB took past the 30 s limit on
+    // a slow, busy machine.
+    let sb = bwrap_sandbox(data.path(), |s| s.native.memory_bytes = 256 << 20).await;
     let out = run(&sb, native(DEEP)).await;
     assert!(stopped(&out), "bwrap: {out:?}");
     let next = run(&sb, native("'f' in globals()")).await;
