@@ -570,35 +570,39 @@ mod tests {
     }
 
     #[test]
-    fn tree_usage_of_a_live_process_and_its_children() {
-        // This test process has used CPU and memory; a child it spawned
-        // is found through the task's `children` file.
-        let mut child = Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .expect("spawn sleep");
-        // At least three clock ticks of CPU first, so it cannot read 0.
+    fn tree_usage_counts_the_children() {
         let self_cpu = || {
             // SAFETY: rusage is plain old data; getrusage fills it.
             let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
             // SAFETY: a valid pointer to a local.
             unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-            ru.ru_utime.tv_sec * 1_000_000 + ru.ru_utime.tv_usec
+            let us =
+                |t: libc::timeval| Duration::from_micros((t.tv_sec * 1_000_000 + t.tv_usec) as u64);
+            us(ru.ru_utime) + us(ru.ru_stime)
         };
-        while self_cpu() < 40_000 {
-            std::hint::black_box((0..10_000u64).sum::<u64>());
+        // A child that burns CPU until it has used a measurable amount.
+        let mut child = Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .expect("spawn sh");
+        let pid = child.id() as libc::pid_t;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TreeUsage::of(pid).cpu < Duration::from_millis(200) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
-        let me = std::process::id() as libc::pid_t;
-        let used = TreeUsage::of(me);
-        assert!(used.cpu > Duration::ZERO, "{used:?}");
-        assert!(used.peak_rss_bytes > 1 << 20, "{used:?}");
-        let alone = TreeUsage::of(child.id() as libc::pid_t);
-        assert!(alone.peak_rss_bytes > 0, "{alone:?}");
+        let childs = TreeUsage::of(pid);
+        let own = self_cpu();
+        let tree = TreeUsage::of(std::process::id() as libc::pid_t);
         let _ = child.kill();
         let _ = child.wait();
-        assert_eq!(
-            TreeUsage::of(child.id() as libc::pid_t),
-            TreeUsage::default()
+        assert!(childs.cpu >= Duration::from_millis(200), "{childs:?}");
+        assert!(childs.peak_rss_bytes > 0, "{childs:?}");
+        // Both readings only grow; /proc counts in clock ticks (10 ms).
+        assert!(
+            tree.cpu + Duration::from_millis(20) >= own + childs.cpu,
+            "tree {tree:?}, own {own:?}, child {childs:?}"
         );
+        assert!(tree.peak_rss_bytes > 1 << 20, "{tree:?}");
+        assert_eq!(TreeUsage::of(pid), TreeUsage::default(), "a reaped pid");
     }
 }
