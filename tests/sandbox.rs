@@ -676,6 +676,21 @@ async fn bwrap_limits_stop_runs_with_clear_errors() {
         "{:?}",
         out.meters
     );
+    // And so is one that crashes before it can report (read while it runs:
+    // the sleep gives the host a reading after the busy part).
+    let out = run(
+        &sb,
+        native(
+            "import ctypes, time\nwhile time.process_time() < 0.5:\n    pass\ntime.sleep(0.5)\nctypes.string_at(0)",
+        ),
+    )
+    .await;
+    assert_eq!(error_kind(&out), Some(ErrorKind::Crashed), "{out:?}");
+    assert!(
+        out.meters.cpu_us.unwrap_or(0) >= 450_000,
+        "{:?}",
+        out.meters
+    );
 
     let out = run(&sb, native("print('x' * 200_000)")).await;
     assert_eq!(error_kind(&out), Some(ErrorKind::OutputLimit), "{out:?}");

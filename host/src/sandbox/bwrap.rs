@@ -219,21 +219,31 @@ impl NativeDriver for BwrapDriver {
         // tree bubblewrap waited for.
         let mut waiter = tokio::task::spawn_blocking(move || wait4(pid));
         let mut stopped = None;
-        // What the killed processes had used: the kill leaves them to the
-        // kernel, which reaps them without adding their times to
-        // bubblewrap's.
-        let mut killed = TreeUsage::default();
-        let waited = tokio::select! {
-            r = &mut waiter => r,
-            _ = tokio::time::sleep(job.timeout) => {
-                stopped = Some(timeout_error(job.timeout));
-                killed = kill_sandbox(pid);
-                waiter.await
-            }
-            _ = job.cancel.cancelled() => {
-                stopped = Some(RunError { kind: ErrorKind::Cancelled, message: "the run was cancelled".into() });
-                killed = kill_sandbox(pid);
-                waiter.await
+        // What the sandbox's processes have used, read from /proc while they
+        // run and just before a kill: bubblewrap exits without reaping its
+        // namespace, and the kernel reaps a dying namespace without adding
+        // its processes' times to any parent, so bubblewrap's rusage alone
+        // would bill a run killed at its time limit, or one that crashed,
+        // for bubblewrap's few milliseconds.
+        let mut seen = TreeUsage::default();
+        let mut poll = tokio::time::interval(USAGE_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let deadline = tokio::time::sleep(job.timeout);
+        tokio::pin!(deadline);
+        let waited = loop {
+            tokio::select! {
+                r = &mut waiter => break r,
+                _ = poll.tick() => seen = seen.max(TreeUsage::of(pid)),
+                _ = &mut deadline => {
+                    stopped = Some(timeout_error(job.timeout));
+                    seen = seen.max(kill_sandbox(pid));
+                    break waiter.await;
+                }
+                _ = job.cancel.cancelled() => {
+                    stopped = Some(RunError { kind: ErrorKind::Cancelled, message: "the run was cancelled".into() });
+                    seen = seen.max(kill_sandbox(pid));
+                    break waiter.await;
+                }
             }
         };
         // `child` was reaped by wait4; dropping it neither waits nor kills.
@@ -256,9 +266,9 @@ impl NativeDriver for BwrapDriver {
             stderr,
             truncated: t1 || t2,
             wall: start.elapsed(),
-            cpu: Some((tv(usage.ru_utime) + tv(usage.ru_stime)).max(killed.cpu)),
+            cpu: Some((tv(usage.ru_utime) + tv(usage.ru_stime)).max(seen.cpu)),
             peak_memory_bytes: Some(
-                ((usage.ru_maxrss.max(0) as u64) * 1024).max(killed.peak_rss_bytes),
+                ((usage.ru_maxrss.max(0) as u64) * 1024).max(seen.peak_rss_bytes),
             ),
             stopped,
             signal: exit.signal().or_else(|| {
@@ -272,12 +282,14 @@ impl NativeDriver for BwrapDriver {
     }
 }
 
+/// How often a running sandbox's CPU time and peak memory are read: what a
+/// run that crashes between two readings used since the last one is not
+/// billed.
+const USAGE_POLL: Duration = Duration::from_millis(100);
+
 /// Kills the sandbox: the namespace's init (so the kernel kills every
 /// process in the PID namespace), then bubblewrap itself. Returns what the
-/// process tree had used just before: the kernel reaps a dying namespace's
-/// processes without adding their times to any parent, so bubblewrap's
-/// rusage alone would bill a run stopped at its time limit for
-/// bubblewrap's few milliseconds.
+/// process tree had used just before.
 fn kill_sandbox(bwrap: libc::pid_t) -> TreeUsage {
     let used = TreeUsage::of(bwrap);
     let children =
@@ -307,6 +319,14 @@ struct TreeUsage {
 }
 
 impl TreeUsage {
+    /// The larger of two readings, field by field.
+    fn max(self, other: Self) -> Self {
+        Self {
+            cpu: self.cpu.max(other.cpu),
+            peak_rss_bytes: self.peak_rss_bytes.max(other.peak_rss_bytes),
+        }
+    }
+
     /// Walks the tree under `root` (bounded: the sandbox's process limit
     /// keeps it small; a tree that changes meanwhile is read as found).
     fn of(root: libc::pid_t) -> Self {
