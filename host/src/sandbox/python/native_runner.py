@@ -33,13 +33,32 @@ def type_name(e):
     return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
+def out_of_memory(e):
+    # numpy's _ArrayMemoryError and friends are MemoryErrors too.
+    if isinstance(e, MemoryError):
+        return True
+    # CPython 3.11 can fail to allocate a frame at the address-space limit
+    # without setting MemoryError ("error return without exception set"):
+    # a SystemError with the peak address space at the limit is one too.
+    if not isinstance(e, SystemError):
+        return False
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if limit == resource.RLIM_INFINITY:
+        return False
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            peak = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmPeak:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return False
+    return peak * 10 >= limit * 9
+
+
 def raised(e, tb):
     return {
         "type": type_name(e),
         "message": str(e),
         "errno": getattr(e, "errno", None),
-        # numpy's _ArrayMemoryError and friends are MemoryErrors too.
-        "memory_error": isinstance(e, MemoryError),
+        "memory_error": out_of_memory(e),
         "traceback": bounded("".join(traceback.format_exception(type(e), e, tb))),
     }
 
