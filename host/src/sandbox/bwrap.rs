@@ -337,10 +337,10 @@ impl TreeUsage {
             .unwrap_or(100);
         let mut used = Self::default();
         let mut pending = vec![root];
-        let mut seen = 0;
+        let mut visited = 0;
         while let Some(pid) = pending.pop() {
-            seen += 1;
-            if seen > 4096 {
+            visited += 1;
+            if visited > 4096 {
                 break;
             }
             let proc = PathBuf::from(format!("/proc/{pid}"));
