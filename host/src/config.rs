@@ -36,6 +36,11 @@ pub struct Settings {
     /// Several hosts may share one: entries are keyed by content and engine
     /// settings and written atomically.
     pub compiled_cache: Option<PathBuf>,
+    /// The key sealing MCP `requestState` (`BIOAI_MCP_STATE_KEY`, 64 hex
+    /// digits), for hosts on several machines behind one load balancer;
+    /// `None` means the key file in the data directory, see
+    /// [`crate::mcp::StateKey::for_settings`].
+    pub mcp_state_key: Option<String>,
 }
 
 /// The default listen address: loopback only.
@@ -81,6 +86,9 @@ impl Settings {
             compiled_cache: std::env::var_os("BIOAI_CACHE_DIR")
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from),
+            mcp_state_key: std::env::var("BIOAI_MCP_STATE_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
         }
     }
 

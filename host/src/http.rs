@@ -17,7 +17,7 @@ use crate::mcp::http::McpHttpConfig;
 
 /// The axum application serving the tools of `catalog`.
 pub fn app(catalog: Arc<Catalog>, mcp: &McpHttpConfig) -> Router {
-    let server = McpServer::new(catalog.clone());
+    let server = McpServer::new(catalog.clone()).with_state_key(&mcp.state_key);
     Router::new()
         .route("/healthz", get(health))
         .route("/tools", get(tools))

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use bioai::catalog::Catalog;
 use bioai::config::Settings;
-use bioai::mcp::McpServer;
 use bioai::mcp::http::McpHttpConfig;
+use bioai::mcp::{McpServer, StateKey};
 use bioai::policy::{Policy, PolicySet};
 use bioai::registry::{CallContext, Registry};
 use bioai::runtime::{Runtime, RuntimeConfig};
@@ -162,6 +162,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 async fn serve(settings: Settings, bind: Option<std::net::SocketAddr>) -> Result<ExitCode> {
+    let state_key = StateKey::for_settings(&settings)?;
     let catalog = Catalog::new(bioai::start(&settings).await?, &settings);
     let _swarm = bioai::start_agents(&settings, &catalog, true).await?;
     let addr = bind.unwrap_or(settings.bind);
@@ -184,7 +185,8 @@ async fn serve(settings: Settings, bind: Option<std::net::SocketAddr>) -> Result
     let reloader = tokio::spawn(reload_on_hangup(catalog.clone()));
     let recorder = catalog.registry().recorder().cloned();
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let mcp = McpHttpConfig::from_settings(&settings, shutdown.clone());
+    let mut mcp = McpHttpConfig::from_settings(&settings, shutdown.clone());
+    mcp.state_key = state_key;
     let stop = shutdown.clone();
     // No Nagle delay: MCP responses are small and latency-bound.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -236,10 +238,11 @@ async fn reload_on_hangup(catalog: Arc<Catalog>) {
 }
 
 async fn stdio(settings: Settings) -> Result<ExitCode> {
+    let state_key = StateKey::for_settings(&settings)?;
     let catalog = Catalog::new(bioai::start(&settings).await?, &settings);
     let _swarm = bioai::start_agents(&settings, &catalog, true).await?;
     let watcher = tokio::spawn(catalog.clone().watch(WATCH_INTERVAL));
-    bioai::mcp::stdio::serve(McpServer::new(catalog.clone())).await?;
+    bioai::mcp::stdio::serve(McpServer::new(catalog.clone()).with_state_key(&state_key)).await?;
     watcher.abort();
     catalog.registry().shutdown_recorder().await?;
     Ok(ExitCode::SUCCESS)

@@ -487,12 +487,26 @@ fn jsonrpc(body: &str) -> Value {
 }
 
 fn modern_request(url: &str, id: u64, method: &str, name: Option<&str>, params: Value) -> Value {
+    let capabilities = json!({ "extensions": { "io.modelcontextprotocol/tasks": {} } });
+    let (status, body) = modern_post(url, id, method, name, params, capabilities);
+    assert_eq!(status, 200, "{method}: {body}");
+    jsonrpc(&body)
+}
+
+/// A 2026-07-28 request from a client with `capabilities`: the HTTP status
+/// and body.
+fn modern_post(
+    url: &str,
+    id: u64,
+    method: &str,
+    name: Option<&str>,
+    params: Value,
+    capabilities: Value,
+) -> (u16, String) {
     let mut params = params;
     params["_meta"] = serde_json::json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {
-            "extensions": { "io.modelcontextprotocol/tasks": {} }
-        },
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
     });
     let body = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
     let mut headers = vec![
@@ -504,9 +518,70 @@ fn modern_request(url: &str, id: u64, method: &str, name: Option<&str>, params: 
     if let Some(name) = name {
         headers.push(("mcp-name", name));
     }
-    let (status, body) = http(url, "POST", "/mcp", &headers, &body.to_string());
-    assert_eq!(status, 200, "{method}: {body}");
-    jsonrpc(&body)
+    http(url, "POST", "/mcp", &headers, &body.to_string())
+}
+
+/// A 2026-07-28 client's retry of an input-required call may reach another
+/// host, or the same host restarted: hosts with the same
+/// `BIOAI_MCP_STATE_KEY` accept each other's `requestState`, a host keeps
+/// its own key in its data directory across restarts, and a host with
+/// another key refuses the state with a message saying what to do.
+#[test]
+fn input_required_rounds_survive_a_restart_and_a_change_of_host() {
+    const TOOL: &str = "conformance.test_input_required_result_elicitation";
+    let call = |url: &str, state: Option<&str>| {
+        let mut params = json!({ "name": TOOL, "arguments": {} });
+        if let Some(state) = state {
+            params["requestState"] = json!(state);
+            params["inputResponses"] =
+                json!({ "user_name": { "action": "accept", "content": { "name": "Ada" } } });
+        }
+        let capabilities = json!({ "elicitation": {} });
+        modern_post(url, 1, "tools/call", Some(TOOL), params, capabilities)
+    };
+    // The first round: stopped for the user's name, with a sealed state.
+    let ask = |url: &str| {
+        let (status, body) = call(url, None);
+        let r = jsonrpc(&body);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(r["result"]["resultType"], "input_required", "{r}");
+        r["result"]["requestState"]
+            .as_str()
+            .expect("a requestState")
+            .to_string()
+    };
+    let answered = |url: &str, state: &str, who: &str| {
+        let (status, body) = call(url, Some(state));
+        let r = jsonrpc(&body);
+        assert_eq!(status, 200, "{who}: {body}");
+        assert_eq!(
+            r["result"]["content"][0]["text"], "Hello, Ada!",
+            "{who}: {r}"
+        );
+    };
+
+    let key = [("BIOAI_MCP_STATE_KEY", "5a".repeat(32))];
+    let (one, two, own) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let a = Server::start_with_env(&server_args(one.path()), &key);
+    let b = Server::start_with_env(&server_args(two.path()), &key);
+    let state = ask(&a.url);
+    answered(&b.url, &state, "another host with the same key");
+
+    let c = serve(own.path());
+    let (status, body) = call(&c.url, Some(&state));
+    assert!(
+        body.contains("integrity") && body.contains("without requestState"),
+        "a host with another key: {status} {body}"
+    );
+    let own_state = ask(&c.url);
+    drop(c);
+    let c = serve(own.path());
+    answered(&c.url, &own_state, "the same host restarted");
+    drop((a, b, c));
 }
 
 #[test]

@@ -27,6 +27,8 @@ pub struct McpHttpConfig {
     pub max_request_bytes: usize,
     /// Cancelled on shutdown: ends every open stream.
     pub shutdown: CancellationToken,
+    /// Seals input-required rounds (random by default).
+    pub state_key: super::StateKey,
 }
 
 impl Default for McpHttpConfig {
@@ -36,6 +38,7 @@ impl Default for McpHttpConfig {
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             max_request_bytes: 4 * 1024 * 1024,
             shutdown: CancellationToken::new(),
+            state_key: super::StateKey::random(),
         }
     }
 }

@@ -19,6 +19,8 @@ mod resources;
 mod rounds;
 pub mod stdio;
 
+pub use rounds::{StateKey, StateKeyError};
+
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -75,7 +77,8 @@ pub struct McpServer {
 type ToolCache = (Arc<Registry>, Arc<BTreeMap<String, rmcp::model::Tool>>);
 
 impl McpServer {
-    /// A server over `catalog`, with a fresh task table.
+    /// A server over `catalog`, with a fresh task table and a random
+    /// [`StateKey`] (see [`McpServer::with_state_key`]).
     pub fn new(catalog: Arc<Catalog>) -> Self {
         Self {
             catalog,
@@ -83,8 +86,15 @@ impl McpServer {
             log_level: Arc::default(),
             subscriptions: Arc::default(),
             tool_cache: Arc::default(),
-            rounds: Arc::new(rounds::Rounds::new()),
+            rounds: Arc::new(rounds::Rounds::new(&StateKey::random())),
         }
+    }
+
+    /// Seals input-required rounds under `key`: servers with the same key
+    /// accept each other's `requestState`.
+    pub fn with_state_key(mut self, key: &StateKey) -> Self {
+        self.rounds = Arc::new(rounds::Rounds::new(key));
+        self
     }
 
     /// The tools as MCP definitions, converted once per registry snapshot

@@ -13,10 +13,10 @@
 //! ([`crate::runtime::ClientRequests::request_input`]) to keep rounds few.
 //!
 //! The state is sealed with HMAC-SHA256 ([`RequestStateCodec`]) under a
-//! per-process key, bound to the method, the tool or prompt and its
-//! arguments: a tampered state, or one replayed against another call, is
-//! refused. A state from before a host restart is refused too, and the
-//! client starts over.
+//! [`StateKey`] that hosts behind one load balancer share and that
+//! survives restarts, bound to the method, the tool or prompt and its
+//! arguments: a tampered state, one replayed against another call, or one
+//! sealed under another key is refused, and the client starts over.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,6 +44,137 @@ use crate::runtime::{
 /// a form, but not days.
 const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// The key that seals `requestState`. A client's retry may reach another
+/// host behind the same load balancer, or the same host after a restart:
+/// hosts that share a key accept each other's states. `bioai serve` and
+/// `bioai stdio` take it from `BIOAI_MCP_STATE_KEY` (64 hex digits) or
+/// from `mcp-state.key` in the data directory, created on first use
+/// ([`StateKey::for_settings`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StateKey([u8; 32]);
+
+impl std::fmt::Debug for StateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A secret: never in logs.
+        f.write_str("StateKey(..)")
+    }
+}
+
+/// Why a state key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum StateKeyError {
+    /// The key text is not 32 bytes in hexadecimal.
+    #[error(
+        "the MCP state key in {origin} is not 64 hexadecimal digits: {problem}; \
+         write 32 random bytes in hex there (e.g. from `openssl rand -hex 32`), \
+         the same on every host that serves the same clients"
+    )]
+    Malformed {
+        /// Where the text came from.
+        origin: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The key file could not be read or created.
+    #[error("cannot read or create the MCP state key file {}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+impl StateKey {
+    /// The name of the key file in the data directory.
+    pub const FILE_NAME: &str = "mcp-state.key";
+
+    /// A fresh random key: states survive neither a restart nor a trip to
+    /// another host.
+    pub fn random() -> Self {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the operating system's random source failed");
+        Self(key)
+    }
+
+    /// The key in `text` (64 hex digits, surrounding whitespace ignored);
+    /// `origin` names where the text came from in the error.
+    pub fn from_hex(text: &str, origin: &str) -> Result<Self, StateKeyError> {
+        let malformed = |problem: String| StateKeyError::Malformed {
+            origin: origin.to_string(),
+            problem,
+        };
+        let text = text.trim();
+        if text.len() != 64 {
+            return Err(malformed(format!("it has {} characters", text.len())));
+        }
+        let mut key = [0u8; 32];
+        for (byte, pair) in key.iter_mut().zip(text.as_bytes().chunks(2)) {
+            let digits = std::str::from_utf8(pair).ok();
+            *byte = digits
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .ok_or_else(|| {
+                    malformed(format!("`{}` is not a hex byte", digits.unwrap_or("?")))
+                })?;
+        }
+        Ok(Self(key))
+    }
+
+    /// The key in hexadecimal, as [`StateKey::from_hex`] reads it.
+    fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The key in the file at `path`, made (readable by its owner only)
+    /// when there is none yet. Hosts starting together on one data
+    /// directory end up with the same key: the file appears whole or not
+    /// at all (written aside, then hard-linked into place, which fails if
+    /// another host got there first).
+    pub fn load_or_create(path: &std::path::Path) -> Result<Self, StateKeyError> {
+        let io = |source| StateKeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let origin = || path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => return Self::from_hex(&text, &origin()),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            Err(_) => {}
+        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let key = Self::random();
+        let mut aside = tempfile::Builder::new()
+            .prefix(".mcp-state.key.")
+            .tempfile_in(dir.unwrap_or(std::path::Path::new(".")))
+            .map_err(io)?;
+        // tempfile creates it with mode 0600.
+        std::io::Write::write_all(&mut aside, format!("{}\n", key.to_hex()).as_bytes())
+            .and_then(|()| aside.as_file().sync_all())
+            .map_err(io)?;
+        match std::fs::hard_link(aside.path(), path) {
+            Ok(()) => Ok(key),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = std::fs::read_to_string(path).map_err(io)?;
+                Self::from_hex(&text, &origin())
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// The key `bioai serve` and `bioai stdio` use: `BIOAI_MCP_STATE_KEY`
+    /// when set (for hosts on several machines), else the key file in the
+    /// data directory.
+    pub fn for_settings(settings: &crate::config::Settings) -> Result<Self, StateKeyError> {
+        match &settings.mcp_state_key {
+            Some(hex) => Self::from_hex(hex, "BIOAI_MCP_STATE_KEY"),
+            None => Self::load_or_create(&settings.data_dir.join(Self::FILE_NAME)),
+        }
+    }
+}
+
 /// Seals and opens the `requestState` of this server's rounds.
 pub(super) struct Rounds {
     codec: RequestStateCodec,
@@ -56,12 +187,10 @@ struct State {
 }
 
 impl Rounds {
-    /// Rounds sealed under a fresh random key.
-    pub(super) fn new() -> Self {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).expect("the operating system's random source failed");
+    /// Rounds sealed under `key`.
+    pub(super) fn new(key: &StateKey) -> Self {
         Self {
-            codec: RequestStateCodec::new(key.to_vec()),
+            codec: RequestStateCodec::new(key.0.to_vec()),
         }
     }
 
@@ -372,7 +501,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unanswered_request_stops_the_call_and_is_sealed_with_the_answers() {
-        let rounds = Rounds::new();
+        let rounds = Rounds::new(&StateKey::random());
         let bind = binding("tools/call", "t", &json!({}));
         let stop = CancellationToken::new();
         let client = round(
@@ -445,9 +574,100 @@ mod tests {
         }
     }
 
+    /// The `requestState` of a round of `rounds` stopped for one form.
+    fn sealed_state(rounds: &Rounds, bind: &[u8]) -> String {
+        let stop = CancellationToken::new();
+        let client = round(rounds, bind, None, None, json!({"elicitation": {}}), &stop).unwrap();
+        drop(client.request_input(vec![("user_name".into(), form())]));
+        let result = rounds.outcome(&client, || bind.to_vec()).unwrap().unwrap();
+        let v = serde_json::to_value(&result).unwrap();
+        v["requestState"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn hosts_sharing_a_key_accept_each_others_states() {
+        let key = StateKey::random();
+        let bind = binding("tools/call", "t", &json!({}));
+        let state = sealed_state(&Rounds::new(&key), &bind);
+        // Another host (or this one restarted) with the same key.
+        let again = Rounds::new(&key.clone());
+        let opened = round(
+            &again,
+            &bind,
+            Some(&state),
+            None,
+            json!({}),
+            &CancellationToken::new(),
+        );
+        assert!(opened.is_ok(), "{:?}", opened.err());
+        // A host with another key refuses it.
+        let e = round(
+            &Rounds::new(&StateKey::random()),
+            &bind,
+            Some(&state),
+            None,
+            json!({}),
+            &CancellationToken::new(),
+        )
+        .err()
+        .expect("refused");
+        assert!(e.message.contains("integrity"), "{}", e.message);
+    }
+
+    #[test]
+    fn state_keys_are_64_hex_digits() {
+        let hex = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+        let key = StateKey::from_hex(&format!(" {hex}\n"), "test").unwrap();
+        assert_eq!(key.to_hex(), hex.to_lowercase());
+        assert_eq!(format!("{key:?}"), "StateKey(..)", "never printed");
+        for (bad, problem) in [
+            ("abc", "3 characters"),
+            (&hex[..62], "62 characters"),
+            (&format!("{}zz", &hex[..62]), "`zz` is not a hex byte"),
+            (&format!("{}é", &hex[..62]), "`é` is not a hex byte"),
+        ] {
+            let e = StateKey::from_hex(bad, "BIOAI_MCP_STATE_KEY")
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"))
+                .to_string();
+            assert!(
+                e.contains("BIOAI_MCP_STATE_KEY") && e.contains(problem),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_key_file_is_made_once_for_its_owner_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join(StateKey::FILE_NAME);
+        let key = StateKey::load_or_create(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        assert_eq!(StateKey::load_or_create(&path).unwrap(), key);
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [StateKey::FILE_NAME], "no temporary file left");
+
+        // An operator's own key is used as written; a damaged one is an
+        // error naming the file, not silently replaced.
+        let hex = "ab".repeat(32);
+        std::fs::write(&path, &hex).unwrap();
+        assert_eq!(
+            StateKey::load_or_create(&path).unwrap(),
+            StateKey::from_hex(&hex, "x").unwrap()
+        );
+        std::fs::write(&path, "not a key").unwrap();
+        let e = StateKey::load_or_create(&path).err().unwrap().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+    }
+
     #[tokio::test]
     async fn requests_the_client_cannot_answer_fail_at_once_and_others_stay_open() {
-        let rounds = Rounds::new();
+        let rounds = Rounds::new(&StateKey::random());
         let bind = binding("tools/call", "t", &json!({}));
         let stop = CancellationToken::new();
         let client = round(&rounds, &bind, None, None, json!({"sampling": {}}), &stop).unwrap();
@@ -467,7 +687,7 @@ mod tests {
 
     #[test]
     fn malformed_answers_are_refused_with_the_key() {
-        let rounds = Rounds::new();
+        let rounds = Rounds::new(&StateKey::random());
         let bind = binding("tools/call", "t", &json!({}));
         let mut responses = InputResponses::new();
         responses.insert("user_name".into(), json!(12345));
