@@ -560,18 +560,24 @@ mod tests {
             (tampered.as_str(), bind.clone()),
             (state.as_str(), binding("tools/call", "other", &json!({}))),
         ] {
-            let e = round(
-                &rounds,
-                &b,
-                Some(s),
-                None,
-                json!({}),
-                &CancellationToken::new(),
-            )
-            .err()
-            .expect("refused");
+            let e = refused(&rounds, &b, s);
             assert!(e.message.contains("integrity"), "{}", e.message);
         }
+    }
+
+    /// The error of a round of `rounds` that echoes `state`, which it must
+    /// refuse.
+    fn refused(rounds: &Rounds, bind: &[u8], state: &str) -> ErrorData {
+        round(
+            rounds,
+            bind,
+            Some(state),
+            None,
+            json!({}),
+            &CancellationToken::new(),
+        )
+        .err()
+        .expect("refused")
     }
 
     /// The `requestState` of a round of `rounds` stopped for one form.
@@ -590,9 +596,8 @@ mod tests {
         let bind = binding("tools/call", "t", &json!({}));
         let state = sealed_state(&Rounds::new(&key), &bind);
         // Another host (or this one restarted) with the same key.
-        let again = Rounds::new(&key.clone());
         let opened = round(
-            &again,
+            &Rounds::new(&key),
             &bind,
             Some(&state),
             None,
@@ -601,16 +606,7 @@ mod tests {
         );
         assert!(opened.is_ok(), "{:?}", opened.err());
         // A host with another key refuses it.
-        let e = round(
-            &Rounds::new(&StateKey::random()),
-            &bind,
-            Some(&state),
-            None,
-            json!({}),
-            &CancellationToken::new(),
-        )
-        .err()
-        .expect("refused");
+        let e = refused(&Rounds::new(&StateKey::random()), &bind, &state);
         assert!(e.message.contains("integrity"), "{}", e.message);
     }
 
