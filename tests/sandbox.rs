@@ -609,6 +609,17 @@ int(x.sum())
     assert!(scratch_is_empty(data.path()));
 }
 
+/// `out` ended with an error of `kind` and its CPU meter shows at least
+/// `min_cpu_us`.
+fn assert_stopped_and_billed(out: &RunOutcome, kind: ErrorKind, min_cpu_us: u64) {
+    assert_eq!(error_kind(out), Some(kind), "{out:?}");
+    assert!(
+        out.meters.cpu_us.unwrap_or(0) >= min_cpu_us,
+        "{:?}",
+        out.meters
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bwrap_limits_stop_runs_with_clear_errors() {
     let data = tempfile::tempdir().expect("tempdir");
@@ -624,12 +635,7 @@ async fn bwrap_limits_stop_runs_with_clear_errors() {
     let mut req = native("while True:\n    pass");
     req.timeout_s = 20.0;
     let out = run(&sb, req).await;
-    assert_eq!(error_kind(&out), Some(ErrorKind::CpuTime), "{out:?}");
-    assert!(
-        out.meters.cpu_us.unwrap_or(0) >= 900_000,
-        "{:?}",
-        out.meters
-    );
+    assert_stopped_and_billed(&out, ErrorKind::CpuTime, 900_000);
     assert!(out.meters.wall_us < 10_000_000);
 
     let out = run(&sb, native("import numpy as np\na = np.ones(200_000_000)")).await;
@@ -648,17 +654,12 @@ async fn bwrap_limits_stop_runs_with_clear_errors() {
 
     // A run stopped at its time limit, or cancelled, is billed for the CPU
     // its processes used, not for bubblewrap's alone.
-    const BUSY_THEN_SLEEP: &str =
-        "import time\nwhile time.process_time() < 0.5:\n    pass\ntime.sleep(60)";
-    let mut req = native(BUSY_THEN_SLEEP);
+    const BUSY: &str = "import ctypes, time\nwhile time.process_time() < 0.5:\n    pass\n";
+    let busy_then = |rest: &str| native(&format!("{BUSY}{rest}"));
+    let mut req = busy_then("time.sleep(60)");
     req.timeout_s = 4.0;
     let out = run(&sb, req).await;
-    assert_eq!(error_kind(&out), Some(ErrorKind::Timeout), "{out:?}");
-    assert!(
-        out.meters.cpu_us.unwrap_or(0) >= 450_000,
-        "{:?}",
-        out.meters
-    );
+    assert_stopped_and_billed(&out, ErrorKind::Timeout, 450_000);
     let ctx = RunContext::default();
     let cancel = ctx.cancel.clone();
     let canceller = tokio::spawn(async move {
@@ -666,31 +667,16 @@ async fn bwrap_limits_stop_runs_with_clear_errors() {
         cancel.cancel();
     });
     let out = sb
-        .run(&native(BUSY_THEN_SLEEP), &ctx)
+        .run(&busy_then("time.sleep(60)"), &ctx)
         .await
         .expect("the run starts");
     canceller.await.expect("canceller");
-    assert_eq!(error_kind(&out), Some(ErrorKind::Cancelled), "{out:?}");
-    assert!(
-        out.meters.cpu_us.unwrap_or(0) >= 450_000 && out.meters.wall_us < 10_000_000,
-        "{:?}",
-        out.meters
-    );
+    assert_stopped_and_billed(&out, ErrorKind::Cancelled, 450_000);
+    assert!(out.meters.wall_us < 10_000_000, "{:?}", out.meters);
     // And so is one that crashes before it can report (read while it runs:
     // the sleep gives the host a reading after the busy part).
-    let out = run(
-        &sb,
-        native(
-            "import ctypes, time\nwhile time.process_time() < 0.5:\n    pass\ntime.sleep(0.5)\nctypes.string_at(0)",
-        ),
-    )
-    .await;
-    assert_eq!(error_kind(&out), Some(ErrorKind::Crashed), "{out:?}");
-    assert!(
-        out.meters.cpu_us.unwrap_or(0) >= 450_000,
-        "{:?}",
-        out.meters
-    );
+    let out = run(&sb, busy_then("time.sleep(0.5)\nctypes.string_at(0)")).await;
+    assert_stopped_and_billed(&out, ErrorKind::Crashed, 450_000);
 
     let out = run(&sb, native("print('x' * 200_000)")).await;
     assert_eq!(error_kind(&out), Some(ErrorKind::OutputLimit), "{out:?}");
