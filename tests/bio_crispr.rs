@@ -66,13 +66,17 @@ async fn tools_schemas_and_metadata() {
     let (reg, _d) = crispr().await;
     for name in [
         "crispr.design_guides",
-        "crispr.rule_set1",
+        "crispr.rule_set_1",
         "crispr.off_targets",
     ] {
         let t = reg.tool(name).unwrap_or_else(|| panic!("{name} missing"));
         assert!(!t.description.is_empty(), "{name} has a description");
         assert!(t.annotations.read_only_hint, "{name} is read-only");
     }
+    // The public name from `tool-details` replaces the WIT one (`rule-set1`).
+    assert!(reg.tool("crispr.rule_set1").is_none());
+    let rs1 = reg.tool("crispr.rule_set_1").expect("listed");
+    assert_eq!(rs1.title.as_deref(), Some("Rule Set 1 on-target score"));
     let d = reg.tool("crispr.design_guides").unwrap();
     assert_eq!(d.input_schema["required"], json!(["sequence"]));
     for p in ["pam", "guide_length", "min_gc", "max_gc", "max_results"] {
@@ -98,12 +102,12 @@ async fn rule_set_1_matches_published_values_and_the_reference() {
         ("TATAGCTGCGATCTGAGGTAGGGAGGGACC", 0.713089368437),
         ("TCCGCACCTGTCACGGTCGGGGCTTGGCGC", 0.0189838463593),
     ] {
-        let v = ok(&reg, "crispr.rule_set1", json!({ "context30": ctx })).await;
+        let v = ok(&reg, "crispr.rule_set_1", json!({ "context30": ctx })).await;
         close(&v["value"], &json!(want), 1e-9, ctx);
         // Lower case is accepted.
         let v2 = ok(
             &reg,
-            "crispr.rule_set1",
+            "crispr.rule_set_1",
             json!({ "context30": ctx.to_lowercase() }),
         )
         .await;
@@ -126,15 +130,15 @@ async fn rule_set_1_matches_published_values_and_the_reference() {
         &json!({"op": "rule_set_1", "contexts": contexts}),
     );
     for (ctx, w) in contexts.iter().zip(want["scores"].as_array().unwrap()) {
-        let v = ok(&reg, "crispr.rule_set1", json!({ "context30": ctx })).await;
+        let v = ok(&reg, "crispr.rule_set_1", json!({ "context30": ctx })).await;
         close(&v["value"], w, 1e-12, ctx);
     }
     // Errors say what is wrong.
-    let e = tool_err(&reg, "crispr.rule_set1", json!({"context30": "ACGT"})).await;
+    let e = tool_err(&reg, "crispr.rule_set_1", json!({"context30": "ACGT"})).await;
     assert!(e.contains("30"), "{e}");
     let e = tool_err(
         &reg,
-        "crispr.rule_set1",
+        "crispr.rule_set_1",
         json!({"context30": "TATAGCTGCGATCTGAGGTAGGGAGGGACN"}),
     )
     .await;

@@ -9,6 +9,7 @@ use exports::bioai::crispr::guides::{
     self, Guide, GuideDesign, GuideFlags, OffTarget, OffTargetReport, Strand,
 };
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ToolDetail};
 
 struct Crispr;
 
@@ -54,6 +55,19 @@ impl metadata::Guest for Crispr {
             ],
             pricing: None,
         }
+    }
+}
+
+impl tool_details::Guest for Crispr {
+    fn tool_details() -> Vec<ToolDetail> {
+        // The public name is `crispr.rule_set_1`; a WIT word cannot start
+        // with a digit, so the function is `rule-set1`.
+        vec![ToolDetail {
+            tool: "rule-set1".into(),
+            name: Some("rule_set_1".into()),
+            input_schema: None,
+            requires: vec![],
+        }]
     }
 }
 
