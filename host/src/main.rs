@@ -119,10 +119,26 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `e` and its causes joined by ": ", leaving out a cause whose text is
+/// already in the message: many of our errors say what their source said
+/// (so they read well on their own, e.g. in a log line) and also expose it
+/// as their source, and `{:#}` repeated it once per level.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn init_logging() {
@@ -484,5 +500,43 @@ fn check_policies(dirs: &[PathBuf]) -> ExitCode {
             eprintln!("{} error(s)", errors.len());
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("could not read {path}: {source}")]
+    struct Read {
+        path: String,
+        source: std::io::Error,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct Load {
+        path: String,
+        source: Read,
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_said_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let nested = Load {
+            path: "crispr".into(),
+            source: Read {
+                path: "crispr".into(),
+                source: io(),
+            },
+        };
+        assert_eq!(
+            error_text(&nested.into()),
+            "crispr: could not read crispr: No such file"
+        );
+        // Context whose message does not repeat its cause keeps the cause.
+        let e = anyhow::Error::new(io()).context("reading the policy");
+        assert_eq!(error_text(&e), "reading the policy: No such file");
     }
 }
