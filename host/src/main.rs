@@ -1,6 +1,6 @@
 //! The `bioai` command line: parse arguments, build the host, run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -86,8 +86,9 @@ enum PluginCommand {
     List,
     /// Print a component's tools, their JSON schemas and the policy that would apply.
     Inspect {
-        /// The component file.
-        file: PathBuf,
+        /// The component file, or the name of a plugin in the plugin
+        /// directories (e.g. `crispr` for `<dir>/crispr.wasm`).
+        plugin: PathBuf,
     },
 }
 
@@ -171,7 +172,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stdio => stdio(settings).await,
         Command::Call { tool, args } => call(settings, &tool, &args).await,
         Command::Plugin(PluginCommand::List) => list(settings).await,
-        Command::Plugin(PluginCommand::Inspect { file }) => inspect(settings, &file).await,
+        Command::Plugin(PluginCommand::Inspect { plugin }) => {
+            let file = component_file(&plugin, &settings.plugin_dirs)?;
+            inspect(settings, &file).await
+        }
         Command::Policy(PolicyCommand::Check { dirs }) => Ok(check_policies(&dirs)),
         Command::Db(command) => db(settings, command).await,
     }
@@ -418,7 +422,53 @@ fn workspace_access(access: bioai_policy::WorkspaceAccess) -> &'static str {
     }
 }
 
-async fn inspect(settings: Settings, file: &std::path::Path) -> Result<ExitCode> {
+/// `plugin` if it is a file, else the component of that name in one of
+/// `dirs` (the first that has it, as when the host loads them).
+fn component_file(plugin: &Path, dirs: &[PathBuf]) -> Result<PathBuf> {
+    if plugin.is_file() {
+        return Ok(plugin.to_path_buf());
+    }
+    let is_name = plugin.components().count() == 1 && plugin.extension().is_none();
+    if is_name
+        && let Some(found) = dirs
+            .iter()
+            .map(|d| d.join(plugin).with_extension("wasm"))
+            .find(|f| f.is_file())
+    {
+        return Ok(found);
+    }
+    let mut names: Vec<String> = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flatten()
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            if path.extension()? != "wasm" {
+                return None;
+            }
+            Some(path.file_stem()?.to_str()?.to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    let dirs = dirs
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    anyhow::bail!(
+        "{} is neither a component file nor a plugin in the plugin directories ({dirs}); \
+         give a .wasm path or one of: {}",
+        plugin.display(),
+        if names.is_empty() {
+            "(none found)".to_string()
+        } else {
+            names.join(", ")
+        }
+    )
+}
+
+async fn inspect(settings: Settings, file: &Path) -> Result<ExitCode> {
     let policies = PolicySet::load(&settings.policy_dirs).map_err(|errors| {
         anyhow::anyhow!(
             "invalid policies:\n{}",
@@ -505,7 +555,8 @@ fn check_policies(dirs: &[PathBuf]) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::error_text;
+    use super::{component_file, error_text};
+    use std::path::Path;
 
     #[derive(Debug, thiserror::Error)]
     #[error("could not read {path}: {source}")]
@@ -519,6 +570,31 @@ mod tests {
     struct Load {
         path: String,
         source: Read,
+    }
+
+    #[test]
+    fn inspect_takes_a_file_or_the_name_of_a_plugin() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(a.path().join("seq.wasm"), b"").unwrap();
+        std::fs::write(b.path().join("seq.wasm"), b"").unwrap();
+        std::fs::write(b.path().join("crispr.wasm"), b"").unwrap();
+        let dirs = [a.path().to_path_buf(), b.path().to_path_buf()];
+        let file = b.path().join("crispr.wasm");
+        assert_eq!(component_file(&file, &dirs).unwrap(), file);
+        // A name: the first directory that has it, as the host loads them.
+        assert_eq!(
+            component_file(Path::new("seq"), &dirs).unwrap(),
+            a.path().join("seq.wasm")
+        );
+        assert_eq!(component_file(Path::new("crispr"), &dirs).unwrap(), file);
+        let e = component_file(Path::new("primer"), &dirs).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("give a .wasm path or one of: crispr, seq"),
+            "{e}"
+        );
+        // A path that is not there is not looked up as a name.
+        assert!(component_file(Path::new("x/seq"), &dirs).is_err());
     }
 
     #[test]

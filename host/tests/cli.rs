@@ -93,6 +93,34 @@ fn plugin_inspect_prints_tools_schemas_and_policy() {
 }
 
 #[test]
+fn plugin_inspect_takes_the_name_of_a_loaded_plugin() {
+    let data = tempfile::tempdir().unwrap();
+    let run = |arg: &str| {
+        bioai()
+            .args(["plugin", "inspect", arg, "--data-dir"])
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    let out = run("crispr");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["plugin"], "crispr", "{report}");
+    let out = run("crisp");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("crisp is neither a component file nor a plugin")
+            && err.contains("one of: align, coder, codon, crispr,"),
+        "{err}"
+    );
+}
+
+#[test]
 fn plugin_inspect_and_list_show_agent_roles_and_their_grants() {
     let data = tempfile::tempdir().unwrap();
     let report = inspect("coder", data.path());
