@@ -439,15 +439,9 @@ fn component_file(plugin: &Path, dirs: &[PathBuf]) -> Result<PathBuf> {
     }
     let mut names: Vec<String> = dirs
         .iter()
-        .filter_map(|d| std::fs::read_dir(d).ok())
+        .filter_map(|d| bioai::registry::component_files(d).ok())
         .flatten()
-        .filter_map(|e| {
-            let path = e.ok()?.path();
-            if path.extension()? != "wasm" {
-                return None;
-            }
-            Some(path.file_stem()?.to_str()?.to_string())
-        })
+        .filter_map(|f| Some(f.file_stem()?.to_str()?.to_string()))
         .collect();
     names.sort();
     names.dedup();

@@ -36,6 +36,17 @@ const METADATA_INTERFACE: &str = "bioai:plugin/metadata@0.1.0";
 /// The export of an agent role: its `step` function is not a tool.
 pub const ROLE_INTERFACE: &str = "bioai:plugin/role@0.1.0";
 
+/// The component files of a plugin directory (`*.wasm`), sorted by name:
+/// what [`Registry::load_dir`] loads.
+pub fn component_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -504,11 +515,8 @@ impl Registry {
     /// Loads every `*.wasm` file of `dir` (sorted by name). Returns the
     /// errors of the plugins that failed; the others stay loaded.
     pub async fn load_dir(&mut self, dir: &Path) -> Vec<LoadError> {
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
-                .collect(),
+        let files = match component_files(dir) {
+            Ok(files) => files,
             Err(source) => {
                 return vec![LoadError::Runtime {
                     path: dir.to_path_buf(),
@@ -519,7 +527,6 @@ impl Registry {
                 }];
             }
         };
-        files.sort();
         let mut errors = Vec::new();
         for file in files {
             if let Err(e) = self.load_file(&file).await {
