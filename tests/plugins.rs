@@ -173,6 +173,20 @@ async fn not_a_component_is_refused_clearly() {
     let (mut reg, _d) = registry(&[], &[]).await;
     let err = reg.load_file(&bogus).await.unwrap_err().to_string();
     assert!(err.contains("bogus.wasm"), "{err}");
+    assert!(
+        err.contains("a core WebAssembly module, not a component"),
+        "{err}"
+    );
+    let text = tmp.path().join("text.wasm");
+    std::fs::write(&text, b"not wasm at all").unwrap();
+    let err = reg.load_file(&text).await.unwrap_err().to_string();
+    assert!(
+        err.ends_with(
+            "text.wasm: not a WebAssembly file; plugins are WASI 0.2 components \
+             (e.g. `cargo build --target wasm32-wasip2`)"
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]

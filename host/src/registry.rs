@@ -58,6 +58,17 @@ pub enum LoadError {
         /// What the runtime said.
         source: RuntimeError,
     },
+    /// The file is not a WebAssembly component at all (another file, or a
+    /// core module).
+    #[error(
+        "{path}: {what}; plugins are WASI 0.2 components (e.g. `cargo build --target wasm32-wasip2`)"
+    )]
+    NotAComponent {
+        /// The plugin file.
+        path: PathBuf,
+        /// What the file is instead.
+        what: &'static str,
+    },
     /// The component's WIT could not be decoded.
     #[error("{path}: cannot read the component's WIT: {message}")]
     Wit {
@@ -1117,6 +1128,21 @@ async fn prepare(
         path: path.to_path_buf(),
         message,
     };
+    // The decoder's error for these prints both headers as byte arrays.
+    let not_a_component = |what| LoadError::NotAComponent {
+        path: path.to_path_buf(),
+        what,
+    };
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => {}
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => {
+            return Err(not_a_component(
+                "a core WebAssembly module, not a component (wrap it with `wasm-tools component new`)",
+            ));
+        }
+        Some([0, b'a', b's', b'm', ..]) => {}
+        _ => return Err(not_a_component("not a WebAssembly file")),
+    }
     let decoded = wit_component::decode(&bytes).map_err(|e| wit_err(format!("{e:#}")))?;
     let (resolve, world) = match decoded {
         wit_component::DecodedWasm::Component(resolve, world) => (resolve, world),
