@@ -1134,7 +1134,7 @@ async fn prepare(
         what,
     };
     match bytes.get(..8) {
-        Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => {}
+        // Version 1, layer 0: a core module (a component is 0x0d, layer 1).
         Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => {
             return Err(not_a_component(
                 "a core WebAssembly module, not a component (wrap it with `wasm-tools component new`)",
