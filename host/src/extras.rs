@@ -129,6 +129,22 @@ pub struct ToolDetail {
     /// Client capabilities it cannot work without (`sampling`,
     /// `elicitation`, `roots`).
     pub requires: Vec<String>,
+    /// Descriptions and defaults of its arguments. Absent from the
+    /// listings of components built before the field existed.
+    #[serde(default)]
+    pub arguments: Vec<ArgumentDetail>,
+}
+
+/// What a tool's input schema says of one argument beyond its type
+/// (`tool-details`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArgumentDetail {
+    /// The parameter's WIT name.
+    pub name: String,
+    /// What the argument is.
+    pub description: Option<String>,
+    /// The value the tool uses when the argument is absent, as JSON text.
+    pub default_json: Option<String>,
 }
 
 /// Everything a plugin listed at load time besides its tools.

@@ -22,9 +22,9 @@ use wasmtime::component::ComponentExportIndex;
 use wit_parser::{Function, Resolve, WorldItem};
 
 use crate::extras::{
-    COMPLETIONS_INTERFACE, CompletionRef, ExtraError, HEADERS_INTERFACE, PROMPTS_INTERFACE,
-    PluginExtras, PromptInfo, RESOURCES_INTERFACE, ResourceInfo, TOOL_DETAILS_INTERFACE,
-    TemplateInfo, is_extra_interface, match_template,
+    ArgumentDetail, COMPLETIONS_INTERFACE, CompletionRef, ExtraError, HEADERS_INTERFACE,
+    PROMPTS_INTERFACE, PluginExtras, PromptInfo, RESOURCES_INTERFACE, ResourceInfo,
+    TOOL_DETAILS_INTERFACE, TemplateInfo, is_extra_interface, match_template,
 };
 use crate::runtime::{
     CallSpec, Captured, ClientHandle, Failure, LogSink, Meters, PluginInfo, Program, ProgressSink,
@@ -1339,6 +1339,18 @@ fn apply_tool_details(plugin: &Plugin, tools: &mut [Tool]) -> Result<(), LoadErr
             }
         }
         tool.requires = detail.requires.clone();
+        if !detail.arguments.is_empty() {
+            if detail.input_schema.is_some() {
+                return Err(bad(
+                    &detail.tool,
+                    "describe the arguments in the input schema itself, not as `arguments` \
+                     next to it"
+                        .into(),
+                ));
+            }
+            describe_arguments(&mut tool.input_schema, &detail.arguments)
+                .map_err(|m| bad(&detail.tool, m))?;
+        }
         if let Some(name) = &detail.name {
             let valid = !name.is_empty()
                 && name.len() <= 64
@@ -1409,6 +1421,78 @@ fn apply_tool_details(plugin: &Plugin, tools: &mut [Tool]) -> Result<(), LoadErr
                 format!("the name `{to}` is taken by another of its tools"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Adds the plugin's argument descriptions and defaults to a derived input
+/// schema, as each property's `description` and `default`. A default must
+/// be JSON of the parameter's type, and only an optional parameter has one:
+/// a schema that promised a value the tool cannot take would mislead the
+/// forms and models that fill it in.
+fn describe_arguments(schema: &mut Value, arguments: &[ArgumentDetail]) -> Result<(), String> {
+    let defs = schema.get("$defs").cloned();
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return Err("the function takes no arguments to describe".into());
+    };
+    let mut seen = std::collections::HashSet::new();
+    for arg in arguments {
+        let key = snake_case(&arg.name);
+        if !seen.insert(key.clone()) {
+            return Err(format!("the argument `{}` is described twice", arg.name));
+        }
+        let Some(Value::Object(property)) = properties.get_mut(&key) else {
+            return Err(format!(
+                "the function has no parameter `{}` (give WIT names, e.g. `min-gc`)",
+                arg.name
+            ));
+        };
+        if let Some(description) = &arg.description {
+            if description.trim().is_empty() {
+                return Err(format!(
+                    "the description of `{}` is empty; leave it out instead",
+                    arg.name
+                ));
+            }
+            property.insert("description".into(), Value::String(description.clone()));
+        }
+        let Some(text) = &arg.default_json else {
+            continue;
+        };
+        if required.contains(&key) {
+            return Err(format!(
+                "`{}` is required, so it has no default (only an `option<_>` parameter can)",
+                arg.name
+            ));
+        }
+        let default: Value = serde_json::from_str(text)
+            .map_err(|e| format!("the default of `{}` is not JSON ({e}): {text}", arg.name))?;
+        if default.is_null() {
+            return Err(format!(
+                "the default of `{}` is null, which says nothing; leave `default-json` out",
+                arg.name
+            ));
+        }
+        let mut check = Value::Object(property.clone());
+        if let (Some(defs), Some(c)) = (&defs, check.as_object_mut()) {
+            c.insert("$defs".into(), defs.clone());
+        }
+        let fits = jsonschema::draft202012::new(&check).map(|v| v.is_valid(&default));
+        if !matches!(fits, Ok(true)) {
+            return Err(format!(
+                "the default of `{}`, {default}, is not a value of its type (schema {})",
+                arg.name,
+                Value::Object(property.clone())
+            ));
+        }
+        property.insert("default".into(), default);
     }
     Ok(())
 }
@@ -1641,5 +1725,92 @@ fn embedded_docs(
                 _ => None,
             })
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The schema the host derives for `f(sequence: string, min-gc:
+    /// option<f64>, pam: option<string>)`.
+    fn derived() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "sequence": {"type": "string"},
+                "min_gc": {"anyOf": [{"type": "number"}, {"type": "null"}]},
+                "pam": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            },
+            "required": ["sequence"],
+            "additionalProperties": false,
+        })
+    }
+
+    fn arg(name: &str, description: Option<&str>, default: Option<&str>) -> ArgumentDetail {
+        ArgumentDetail {
+            name: name.into(),
+            description: description.map(str::to_string),
+            default_json: default.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn descriptions_and_defaults_go_into_the_properties() {
+        let mut schema = derived();
+        describe_arguments(
+            &mut schema,
+            &[
+                arg("sequence", Some("DNA, 5'->3'"), None),
+                arg("min-gc", Some("lowest GC fraction"), Some("0.4")),
+                arg("pam", None, Some("\"NGG\"")),
+            ],
+        )
+        .unwrap();
+        let p = &schema["properties"];
+        assert_eq!(p["sequence"]["description"], "DNA, 5'->3'");
+        assert!(p["sequence"].get("default").is_none());
+        assert_eq!(p["min_gc"]["default"], json!(0.4));
+        assert_eq!(p["min_gc"]["description"], "lowest GC fraction");
+        assert_eq!(p["pam"]["default"], "NGG");
+        assert!(p["pam"].get("description").is_none());
+        // The rest of the schema is untouched.
+        assert_eq!(schema["required"], json!(["sequence"]));
+        assert_eq!(
+            p["min_gc"]["anyOf"],
+            derived()["properties"]["min_gc"]["anyOf"]
+        );
+    }
+
+    #[test]
+    fn wrong_details_are_refused_saying_why() {
+        let cases = [
+            (arg("gc", None, Some("1")), "has no parameter `gc`"),
+            (
+                arg("sequence", None, Some("\"ACGT\"")),
+                "`sequence` is required",
+            ),
+            (
+                arg("min-gc", None, Some("\"0.4\"")),
+                "is not a value of its type",
+            ),
+            (arg("min-gc", None, Some("0.4.1")), "is not JSON"),
+            (arg("pam", None, Some("null")), "is null"),
+            (arg("pam", Some("  "), None), "is empty"),
+        ];
+        for (detail, expected) in cases {
+            let mut schema = derived();
+            let e = describe_arguments(&mut schema, std::slice::from_ref(&detail)).unwrap_err();
+            assert!(e.contains(expected), "{detail:?}: {e}");
+            assert_eq!(
+                schema,
+                derived(),
+                "a refused detail changes nothing it checked"
+            );
+        }
+        let twice = [arg("pam", None, None), arg("pam", None, None)];
+        let e = describe_arguments(&mut derived(), &twice).unwrap_err();
+        assert!(e.contains("described twice"), "{e}");
     }
 }

@@ -296,6 +296,55 @@ macro_rules! bail {
     };
 }
 
+/// The `tool-details` listing of argument descriptions and defaults, in the
+/// types `generate!` made for your world (which must export
+/// `bioai:plugin/tool-details@0.1.0`). Each tool is its WIT name and its
+/// arguments: WIT name, a one-line description, and the default the tool
+/// uses when the argument is absent, as JSON text (`Some("0.4".into())`,
+/// `Some("\"NGG\"".into())`, or `None` for a required argument or one
+/// without a default). The host serves them in the tool's input schema as
+/// each property's `description` and `default`, and refuses the plugin when
+/// a default is not a value of the parameter's type.
+///
+/// ```ignore
+/// impl exports::bioai::plugin::tool_details::Guest for Hello {
+///     fn tool_details() -> Vec<exports::bioai::plugin::tool_details::ToolDetail> {
+///         bioai_sdk::argument_details! {
+///             "greet" => [
+///                 ("name", "who to greet", None),
+///                 ("times", "how often, 1 to 10", Some(DEFAULT_TIMES.to_string())),
+///             ],
+///         }
+///     }
+/// }
+/// ```
+///
+/// Keep the defaults next to the code that applies them (one constant for
+/// both), and test that a call giving every default explicitly returns what
+/// a call leaving them out returns.
+#[macro_export]
+macro_rules! argument_details {
+    ($($tool:literal => [$(($arg:literal, $description:expr, $default:expr)),* $(,)?]),* $(,)?) => {
+        ::std::vec![$(
+            exports::bioai::plugin::tool_details::ToolDetail {
+                tool: ::std::string::String::from($tool),
+                name: ::core::option::Option::None,
+                input_schema: ::core::option::Option::None,
+                requires: ::std::vec::Vec::new(),
+                arguments: ::std::vec![$(
+                    exports::bioai::plugin::tool_details::ArgumentDetail {
+                        name: ::std::string::String::from($arg),
+                        description: ::core::option::Option::Some(
+                            ::std::string::String::from($description),
+                        ),
+                        default_json: $default,
+                    }
+                ),*],
+            }
+        ),*]
+    };
+}
+
 /// Returns early with an error unless a condition holds.
 ///
 /// `ensure!(cond, ...)` is `if !cond { bail!(...) }`; the error takes the

@@ -100,6 +100,45 @@ pub async fn http_server() -> u16 {
     port
 }
 
+/// Checks that the `default`s `tool`'s input schema advertises are what
+/// the tool uses: a call with `required` alone and one with every
+/// advertised default given explicitly return the same result. Panics when
+/// the tool advertises no default (a test of nothing).
+pub async fn defaults_are_what_the_tool_uses(
+    reg: &Registry,
+    tool: &str,
+    required: serde_json::Value,
+) {
+    let schema = &reg
+        .tool(tool)
+        .unwrap_or_else(|| panic!("{tool} is listed"))
+        .input_schema;
+    let mut explicit = required.clone();
+    let mut given = 0;
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        if let Some(default) = property.get("default") {
+            explicit[name] = default.clone();
+            given += 1;
+        }
+    }
+    assert!(given > 0, "{tool} advertises no defaults: {schema}");
+    let mut results = Vec::new();
+    for args in [&required, &explicit] {
+        let out = reg
+            .call(tool, args, bioai::registry::CallContext::default())
+            .await
+            .unwrap_or_else(|e| panic!("{tool} {args}: {e}"));
+        results.push(
+            out.result
+                .unwrap_or_else(|e| panic!("{tool} {args} failed: {e}")),
+        );
+    }
+    assert_eq!(
+        results[0], results[1],
+        "{tool}: giving the advertised defaults {explicit} changes the result"
+    );
+}
+
 /// Runs an independent Python reference (`tests/bio/<script>.py`, with
 /// Biopython and primer3-py from `target/pyref`, installed by `cargo xtask
 /// test`): `input` goes to its stdin as JSON, its stdout is parsed as JSON.

@@ -672,12 +672,14 @@ mod component {
                     name: None,
                     input_schema: None,
                     requires: vec![ClientCapability::Sampling],
+                    arguments: vec![],
                 },
                 ToolDetail {
                     tool: "json-schema-tool".into(),
                     name: Some("json_schema_2020_12_tool".into()),
                     input_schema: Some(JSON_SCHEMA_2020_12.into()),
                     requires: vec![],
+                    arguments: vec![],
                 },
             ]
         }
