@@ -5,7 +5,7 @@
 //! published values.
 
 use bioai::registry::{CallContext, Registry};
-use bioai_e2e::{Rng, component, reference, registry};
+use bioai_e2e::{Rng, component, defaults_are_what_the_tool_uses, reference, registry};
 use serde_json::{Value, json};
 
 fn revcomp(s: &str) -> String {
@@ -91,6 +91,96 @@ async fn tools_schemas_and_metadata() {
         o.input_schema["required"],
         json!(["guide", "reference_fasta"])
     );
+    // The defaults of the public API are in the schemas, and every
+    // argument is described.
+    let props = |t: &bioai::registry::Tool| t.input_schema["properties"].clone();
+    let (dp, op) = (props(d), props(o));
+    for (p, v) in [
+        ("pam", json!("NGG")),
+        ("guide_length", json!(20)),
+        ("min_gc", json!(0.4)),
+        ("max_gc", json!(0.6)),
+        ("max_results", json!(50)),
+    ] {
+        assert_eq!(dp[p]["default"], v, "{p}");
+    }
+    assert_eq!(op["max_mismatches"]["default"], json!(4));
+    assert!(dp["sequence"].get("default").is_none());
+    for (name, props) in [("design_guides", &dp), ("off_targets", &op)] {
+        for (p, schema) in props.as_object().unwrap() {
+            assert!(schema["description"].is_string(), "{name}.{p}: {schema}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_schema_defaults_are_what_the_tools_use() {
+    let (reg, _d) = crispr().await;
+    let region = Rng(7).dna(2_000);
+    defaults_are_what_the_tool_uses(&reg, "crispr.design_guides", json!({"sequence": region}))
+        .await;
+    let fa = format!(">r\n{region}\n");
+    let guide = &region[100..120];
+    defaults_are_what_the_tool_uses(
+        &reg,
+        "crispr.off_targets",
+        json!({"guide": guide, "reference_fasta": fa}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn off_targets_read_a_reference_file_the_policy_mounts() {
+    let genomes = tempfile::tempdir().unwrap();
+    let mut rng = Rng(11);
+    let guide = rng.dna(20);
+    let fa = planted_fasta(&mut rng, &guide);
+    std::fs::write(genomes.path().join("planted.fa"), &fa).unwrap();
+    let policy = format!(
+        "plugin = \"crispr\"\n[[dirs]]\nhost = \"{}\"\nguest = \"/data/genomes\"\n",
+        genomes.path().display()
+    );
+    let (reg, _d) = registry(&[("crispr", &policy)], &[component("plugins", "crispr")]).await;
+    let from_text = ok(
+        &reg,
+        "crispr.off_targets",
+        json!({"guide": guide, "reference_fasta": fa}),
+    )
+    .await;
+    let from_file = ok(
+        &reg,
+        "crispr.off_targets",
+        json!({"guide": guide, "reference_fasta": "/data/genomes/planted.fa"}),
+    )
+    .await;
+    assert!(from_text["total_hits"].as_u64().unwrap() > 0);
+    assert_eq!(from_file, from_text);
+
+    // Files the policy does not mount are out of reach, and say so.
+    for (path, needle) in [
+        ("/data/genomes/absent.fa", "no such file"),
+        ("/etc/passwd", "no such file"),
+        ("/data/genomes/../../etc/passwd", "no such file"),
+        ("/data/genomes", "is a directory"),
+        ("planted.fa", "absolute path"),
+    ] {
+        let e = tool_err(
+            &reg,
+            "crispr.off_targets",
+            json!({"guide": guide, "reference_fasta": path}),
+        )
+        .await;
+        assert!(e.contains(needle), "{path}: {e}");
+    }
+    // Without the mount (the shipped policy) the same path is not found.
+    let (plain, _d) = crispr().await;
+    let e = tool_err(
+        &plain,
+        "crispr.off_targets",
+        json!({"guide": guide, "reference_fasta": "/data/genomes/planted.fa"}),
+    )
+    .await;
+    assert!(e.contains("[[dirs]]"), "{e}");
 }
 
 #[tokio::test]

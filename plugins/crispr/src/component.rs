@@ -60,14 +60,33 @@ impl metadata::Guest for Crispr {
 
 impl tool_details::Guest for Crispr {
     fn tool_details() -> Vec<ToolDetail> {
+        let d = Params::default();
+        let mut details = bioai_sdk::argument_details! {
+            "design-guides" => [
+                ("sequence", "the region, DNA in IUPAC letters (up to 10 Mb); guides are designed on both strands", None),
+                ("pam", "PAM pattern 3' of the protospacer, 1 to 8 IUPAC letters", Some(format!("{:?}", d.pam))),
+                ("guide-length", "protospacer length, 16 to 30 nt (Rule Set 1 scores need 20 and a 3-nt PAM)", Some(d.guide_length.to_string())),
+                ("min-gc", "lowest protospacer GC fraction not flagged (0.0-1.0)", Some(d.min_gc.to_string())),
+                ("max-gc", "highest protospacer GC fraction not flagged (0.0-1.0)", Some(d.max_gc.to_string())),
+                ("max-results", "how many ranked guides to return, 1 to 10000", Some(d.max_results.to_string())),
+            ],
+            "rule-set1" => [
+                ("context30", "30 nt: 4 before the protospacer, the 20-nt protospacer, the NGG PAM, 3 after", None),
+            ],
+            "off-targets" => [
+                ("guide", "the protospacer, A/C/G/T without the PAM", None),
+                ("reference-fasta", "the reference: FASTA text, or the absolute path of a FASTA file in a directory the policy mounts", None),
+                ("max-mismatches", "most mismatches a hit may have, 0 to 6", Some(offtarget::DEFAULT_MAX_MISMATCHES.to_string())),
+            ],
+        };
         // The public name is `crispr.rule_set_1`; a WIT word cannot start
         // with a digit, so the function is `rule-set1`.
-        vec![ToolDetail {
-            tool: "rule-set1".into(),
-            name: Some("rule_set_1".into()),
-            input_schema: None,
-            requires: vec![],
-        }]
+        for detail in &mut details {
+            if detail.tool == "rule-set1" {
+                detail.name = Some("rule_set_1".into());
+            }
+        }
+        details
     }
 }
 
@@ -141,7 +160,11 @@ impl guides::Guest for Crispr {
         reference_fasta: String,
         max_mismatches: Option<u32>,
     ) -> Result<OffTargetReport, String> {
-        let r = offtarget::off_targets(&guide, &reference_fasta, max_mismatches.unwrap_or(4))?;
+        let r = offtarget::off_targets(
+            &guide,
+            &reference_fasta,
+            max_mismatches.unwrap_or(offtarget::DEFAULT_MAX_MISMATCHES),
+        )?;
         bioai_sdk::log!(info, "searched off-targets"; bytes = reference_fasta.len(), hits = r.total_hits);
         let truncated = r.total_hits > r.hits.len();
         Ok(OffTargetReport {

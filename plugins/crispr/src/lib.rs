@@ -7,7 +7,9 @@
 //! is unit-tested natively (`cargo test -p crispr`); the component glue, built
 //! only for WebAssembly, is in `component.rs`. (The Rule Set 1 tool is WIT
 //! `rule-set1`, not `rule-set-1`: a WIT name segment cannot start with a
-//! digit; its `tool-details` publish it as `rule_set_1`.)
+//! digit; its `tool-details` publish it as `rule_set_1`.) The off-target
+//! reference is FASTA text or a file in a directory the policy mounts
+//! ([`reference::load`]).
 //!
 //! Hot kernels, public for native benchmarks: [`rule_set_1::score`],
 //! [`design::design`] and [`offtarget::scan`].
@@ -17,6 +19,7 @@ pub mod dna;
 pub mod fasta;
 pub mod mit;
 pub mod offtarget;
+pub mod reference;
 pub mod rule_set_1;
 
 #[cfg(target_arch = "wasm32")]

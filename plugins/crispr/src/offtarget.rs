@@ -1,13 +1,15 @@
 //! Off-target search: NGG sites within a mismatch budget on both strands.
 
 use crate::design::Strand;
-use crate::{dna, fasta, mit};
+use crate::{dna, fasta, mit, reference};
 use bioai_sdk::ToolError;
 
 /// Most hits listed in a report (all are counted and scored).
 pub const MAX_LISTED: usize = 1000;
 /// The largest mismatch budget.
 pub const MAX_MISMATCHES: u32 = 6;
+/// The mismatch budget when the call gives none.
+pub const DEFAULT_MAX_MISMATCHES: u32 = 4;
 
 /// One site.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +105,8 @@ fn sort_key(h: &Hit) -> (usize, usize, usize, Strand) {
     (h.mismatch_positions.len(), h.record, h.start, h.strand)
 }
 
-/// Finds and scores the sites of `guide` in `reference_fasta`.
+/// Finds and scores the sites of `guide` in `reference_fasta` (FASTA text,
+/// or the path of a FASTA file: see [`reference::load`]).
 pub fn off_targets(
     guide: &str,
     reference_fasta: &str,
@@ -126,6 +129,7 @@ pub fn off_targets(
             format!("is {max_mismatches}; use 0 to {MAX_MISMATCHES}"),
         ));
     }
+    let reference_fasta = &*reference::load("reference_fasta", reference_fasta)?;
     // Cheap early refusal before parsing (bases <= bytes).
     if reference_fasta.len() > 2 * fasta::MAX_BASES {
         return Err(ToolError::limit_exceeded(format!(
