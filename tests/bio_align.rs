@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use bioai::registry::{CallContext, CallFailure, Registry};
-use bioai_e2e::{Rng, component, reference, registry, root};
+use bioai_e2e::{Rng, component, defaults_are_what_the_tool_uses, reference, registry, root};
 use serde_json::{Value, json};
 
 async fn align_registry() -> (Registry, tempfile::TempDir) {
@@ -470,4 +470,28 @@ async fn full_alignment_at_the_cell_limit() {
     let refs = reference("align_ref", &json!({"cases": [case]}));
     let want = refs["scores"][0].as_f64().unwrap();
     assert!(close(result["score"].as_f64().unwrap(), want));
+}
+
+#[tokio::test]
+async fn the_schema_defaults_are_what_the_tool_uses() {
+    let (reg, _d) = align_registry().await;
+    let mut rng = Rng(0x5eed_a119);
+    let (a, b) = (rng.dna(300), rng.dna(280));
+    defaults_are_what_the_tool_uses(&reg, "align.pairwise", json!({"a": a, "b": b})).await;
+    // The public defaults.
+    let p = reg.tool("align.pairwise").unwrap().input_schema["properties"].clone();
+    for (name, v) in [
+        ("mode", json!("global")),
+        ("match", json!(1.0)),
+        ("mismatch", json!(0.0)),
+        ("gap_open", json!(0.0)),
+        ("gap_extend", json!(0.0)),
+        ("end_gaps_free", json!(false)),
+    ] {
+        assert_eq!(p[name]["default"], v, "{name}");
+    }
+    assert!(
+        p["matrix"].get("default").is_none(),
+        "no matrix unless asked"
+    );
 }

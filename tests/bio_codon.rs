@@ -7,7 +7,7 @@
 //! tables.
 
 use bioai::registry::{CallContext, Registry};
-use bioai_e2e::{Rng, component, reference, registry};
+use bioai_e2e::{Rng, component, defaults_are_what_the_tool_uses, reference, registry};
 use serde_json::{Value, json};
 
 /// Generators only these tests need, on the shared [`Rng`].
@@ -546,4 +546,17 @@ async fn worst_case_fits_the_policy() {
     assert_eq!(r["sites"][0]["found"], 299_937);
     assert_eq!(r["sites"][0]["remaining_count"], 299_937);
     assert_eq!(r["sites"][0]["remaining"].as_array().unwrap().len(), 100);
+}
+
+#[tokio::test]
+async fn the_schema_default_is_what_the_tool_uses() {
+    let (reg, _d) = codon().await;
+    defaults_are_what_the_tool_uses(
+        &reg,
+        "codon.optimize",
+        json!({"protein_or_cds": "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDW"}),
+    )
+    .await;
+    let p = reg.tool("codon.optimize").unwrap().input_schema["properties"].clone();
+    assert_eq!(p["host"]["default"], json!("e_coli"));
 }

@@ -6,7 +6,7 @@
 //! Golden Gate assemblies built from known constructs.
 
 use bioai::registry::{CallContext, Registry};
-use bioai_e2e::{Rng, component, reference, registry};
+use bioai_e2e::{Rng, component, defaults_are_what_the_tool_uses, reference, registry};
 use serde_json::{Value, json};
 
 /// Generators only these tests need, on the shared [`Rng`].
@@ -759,4 +759,30 @@ async fn every_commercial_enzyme_matches_biopython() {
     }
     assert!(cuts > 1000, "only {cuts} cuts");
     eprintln!("{cuts} cuts compared; {both_strands} sites matching both strands at once");
+}
+
+#[tokio::test]
+async fn the_schema_defaults_are_what_the_tools_use() {
+    let (reg, _d) = restriction().await;
+    let dna = format!(
+        "{}GAATTC{}GGTCTCA",
+        Rng(0x5eed_4e57).dna(500),
+        Rng(0x5eed_4e58).dna(400)
+    );
+    for tool in ["restriction.find_sites", "restriction.digest"] {
+        defaults_are_what_the_tool_uses(
+            &reg,
+            tool,
+            json!({"sequence": dna, "enzymes": ["EcoRI", "BsaI"]}),
+        )
+        .await;
+    }
+    // Two BsaI parts whose overhangs close the circle.
+    let parts = [
+        "GGTCTCAAATGCCCCCCCCCCGCTTTGAGACC",
+        "GGTCTCAGCTTGGGGGGGGGGAATGTGAGACC",
+    ];
+    defaults_are_what_the_tool_uses(&reg, "restriction.golden_gate", json!({"parts": parts})).await;
+    let p = reg.tool("restriction.golden_gate").unwrap().input_schema["properties"].clone();
+    assert_eq!(p["enzyme"]["default"], json!("BsaI"));
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bioai::registry::{CallContext, CallFailure, Registry, ToolOutcome};
-use bioai_e2e::{component, registry};
+use bioai_e2e::{component, defaults_are_what_the_tool_uses, registry};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -802,4 +802,42 @@ async fn rate_limits_hold_for_concurrent_calls_and_follow_the_api_key() {
         elapsed >= Duration::from_millis(990),
         "4 requests at 3/s took only {elapsed:?}"
     );
+}
+
+#[tokio::test]
+async fn the_schema_defaults_are_what_the_tools_use() {
+    let s = StandIn::start().await;
+    let (reg, _d) = registry(
+        &[
+            ("ncbi", &s.policy("ncbi", "", "")),
+            ("ensembl", &s.policy("ensembl", "", "")),
+        ],
+        &[plugin("ncbi"), plugin("ensembl")],
+    )
+    .await;
+    for (tool, args) in [
+        (
+            "ncbi.esearch",
+            json!({"db": "gene", "term": "TP53[Gene Name]"}),
+        ),
+        (
+            "ncbi.efetch",
+            json!({"db": "protein", "ids": ["NP_000549.1"]}),
+        ),
+        ("ensembl.lookup", json!({"symbol": "BRAF"})),
+    ] {
+        let before = s.seen().len();
+        defaults_are_what_the_tool_uses(&reg, tool, args).await;
+        // And the service was asked the same twice.
+        let seen = s.seen();
+        assert_eq!(seen.len(), before + 2, "{tool}");
+        assert_eq!(seen[before].path, seen[before + 1].path, "{tool}");
+        assert_eq!(seen[before].query, seen[before + 1].query, "{tool}");
+    }
+    // The public defaults.
+    let p =
+        |t: &str, a: &str| reg.tool(t).unwrap().input_schema["properties"][a]["default"].clone();
+    assert_eq!(p("ncbi.esearch", "retmax"), json!(20));
+    assert_eq!(p("ncbi.efetch", "rettype"), json!("fasta"));
+    assert_eq!(p("ensembl.lookup", "species"), json!("homo_sapiens"));
 }

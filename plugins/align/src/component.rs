@@ -5,6 +5,7 @@ bioai_sdk::generate!("bioai:align/align");
 use crate::{Request, pairwise};
 use exports::bioai::align::pairwise_alignment::{self, Alignment};
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ToolDetail};
 
 struct Align;
 
@@ -76,6 +77,25 @@ impl pairwise_alignment::Guest for Align {
             b_start: r.b_start,
             b_end: r.b_end,
         })
+    }
+}
+
+impl tool_details::Guest for Align {
+    fn tool_details() -> Vec<ToolDetail> {
+        bioai_sdk::argument_details! {
+            "pairwise" => [
+                ("a", "the first sequence: letters only (and `*` for a stop), no gaps", None),
+                ("b", "the second sequence, same rules", None),
+                ("mode", "`global` (Needleman-Wunsch/Gotoh) or `local` (Smith-Waterman/Gotoh)", Some("\"global\"".into())),
+                ("match", "score of two identical letters (not with `matrix`)", Some("1.0".into())),
+                ("mismatch", "score of two different letters (not with `matrix`)", Some("0.0".into())),
+                ("gap-open", "score of a gap's first position, <= 0 (e.g. -10)", Some("0.0".into())),
+                ("gap-extend", "score of each further position of the same gap, <= 0 (e.g. -0.5)", Some("0.0".into())),
+                ("matrix", "`EDNAFULL` or `BLOSUM62` instead of match/mismatch; none by default", None),
+                ("end-gaps-free", "global mode: gaps at either end cost nothing", Some("false".into())),
+                ("score-only", "only the score and end coordinates, in memory linear in len(b)", Some("false".into())),
+            ],
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use crate::optimize::{self, Host as H};
 use crate::sites;
 use exports::bioai::codon::optimizer::{self, Host, Optimized, SiteHit, SiteResult, Strand};
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ToolDetail};
 
 struct Codon;
 
@@ -94,6 +95,18 @@ impl optimizer::Guest for Codon {
                 })
                 .collect(),
         })
+    }
+}
+
+impl tool_details::Guest for Codon {
+    fn tool_details() -> Vec<ToolDetail> {
+        bioai_sdk::argument_details! {
+            "optimize" => [
+                ("protein-or-cds", "a protein (20 standard amino-acid letters, `*` for stop) or a CDS to re-code", None),
+                ("host", "the expression host whose codon usage to follow", Some("\"e_coli\"".into())),
+                ("avoid-sites", "DNA sites (IUPAC) to keep out of the optimized CDS, e.g. [\"GAATTC\"]", None),
+            ],
+        }
     }
 }
 

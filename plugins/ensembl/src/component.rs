@@ -7,6 +7,7 @@ use crate::{DEFAULT_BASE_URL, gene, lookup_url, service_error, validate};
 use bioai_sdk::http::{self, Client};
 use exports::bioai::ensembl::genes::{self, Gene};
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ToolDetail};
 
 /// The plugin's name, as in its policy file `policies/ensembl.toml`.
 const PLUGIN: &str = "ensembl";
@@ -74,6 +75,17 @@ impl genes::Guest for Ensembl {
             canonical_transcript: g.canonical_transcript,
             source: g.source,
         })
+    }
+}
+
+impl tool_details::Guest for Ensembl {
+    fn tool_details() -> Vec<ToolDetail> {
+        bioai_sdk::argument_details! {
+            "lookup" => [
+                ("symbol", "the gene symbol, e.g. BRAF, HLA-A", None),
+                ("species", "the species' production name or alias, lowercase (homo_sapiens, mus_musculus, human)", Some(format!("{:?}", crate::DEFAULT_SPECIES))),
+            ],
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use crate::{esearch, fasta, service_error, validate};
 use bioai_sdk::http::{self, Client};
 use exports::bioai::ncbi::eutils::{self, FastaRecord, FetchResult, SearchResult, Translation};
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ToolDetail};
 
 /// The plugin's name, as in its policy file `policies/ncbi.toml`.
 const PLUGIN: &str = "ncbi";
@@ -122,6 +123,23 @@ impl eutils::Guest for Ncbi {
             records,
             raw,
         })
+    }
+}
+
+impl tool_details::Guest for Ncbi {
+    fn tool_details() -> Vec<ToolDetail> {
+        bioai_sdk::argument_details! {
+            "esearch" => [
+                ("db", "the Entrez database, e.g. pubmed, gene, nuccore, protein", None),
+                ("term", "the Entrez query, e.g. BRAF[gene] AND human[orgn]", None),
+                ("retmax", "how many ids to return, 0 to 10000", Some(validate::DEFAULT_RETMAX.to_string())),
+            ],
+            "efetch" => [
+                ("db", "the sequence database: nuccore (nucleotide) or protein", None),
+                ("ids", "1 to 200 UIDs from esearch or accessions", None),
+                ("rettype", "the format: fasta, fasta_cds_na, fasta_cds_aa, gb, gbwithparts, gp or acc", Some(format!("{:?}", validate::DEFAULT_RETTYPE))),
+            ],
+        }
     }
 }
 

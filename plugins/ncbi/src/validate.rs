@@ -60,6 +60,9 @@ pub const RETTYPES: &[&str] = &[
     "acc",
 ];
 
+/// The efetch format when the call names none.
+pub const DEFAULT_RETTYPE: &str = "fasta";
+
 /// The longest search term accepted, in characters.
 pub const MAX_TERM_CHARS: usize = 4000;
 /// The largest `retmax` ESearch serves.
@@ -196,7 +199,7 @@ pub fn ids(ids: &[String]) -> Result<Vec<&str>, ToolError> {
 
 /// The efetch format, default `fasta`, and whether it fits the database.
 pub fn rettype<'a>(db: &str, rettype: Option<&'a str>) -> Result<&'a str, ToolError> {
-    let r = rettype.unwrap_or("fasta");
+    let r = rettype.unwrap_or(DEFAULT_RETTYPE);
     if !RETTYPES.contains(&r) {
         return Err(ToolError::invalid_argument(
             "rettype",

@@ -4,6 +4,7 @@ bioai_sdk::generate!("bioai:primer/primer");
 
 use crate::{design, tm};
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ArgumentDetail, ToolDetail};
 use exports::bioai::primer::pcr::{self as api, Primer, PrimerCheck, PrimerDesign, PrimerPair};
 
 struct PrimerPlugin;
@@ -195,6 +196,106 @@ impl api::Guest for PrimerPlugin {
             right_ok: out.right_ok,
             pairs_ok: out.pairs_ok,
         })
+    }
+}
+
+/// One argument's detail.
+fn arg(name: &str, description: &str, default_json: Option<String>) -> ArgumentDetail {
+    ArgumentDetail {
+        name: name.into(),
+        description: Some(description.into()),
+        default_json,
+    }
+}
+
+/// A number as JSON text (`50.0`, never `inf`: defaults are finite).
+fn json_f64(x: f64) -> String {
+    format!("{x:?}")
+}
+
+impl tool_details::Guest for PrimerPlugin {
+    fn tool_details() -> Vec<ToolDetail> {
+        let tm_args = |first: &str, what: &str| {
+            let d = tm::NnOptions::default();
+            vec![
+                arg(first, what, None),
+                arg(
+                    "method",
+                    "`nn` (nearest-neighbour), `wallace` or `gc`",
+                    Some(format!("{:?}", tm::DEFAULT_METHOD)),
+                ),
+                arg(
+                    "table",
+                    "nearest-neighbour table: DNA_NN1-4, RNA_NN1-3 or R_DNA_NN1",
+                    Some(format!("{:?}", d.table.name)),
+                ),
+                arg("na-mm", "Na+ in mM", Some(json_f64(d.salt.na))),
+                arg("k-mm", "K+ in mM", Some(json_f64(d.salt.k))),
+                arg("tris-mm", "Tris in mM", Some(json_f64(d.salt.tris))),
+                arg("mg-mm", "Mg2+ in mM", Some(json_f64(d.salt.mg))),
+                arg("dntps-mm", "dNTPs in mM", Some(json_f64(d.salt.dntps))),
+                arg(
+                    "dnac1-nm",
+                    "concentration of the higher-concentrated strand, nM",
+                    Some(json_f64(d.dnac1)),
+                ),
+                arg(
+                    "dnac2-nm",
+                    "concentration of the other strand, nM",
+                    Some(json_f64(d.dnac2)),
+                ),
+                arg(
+                    "saltcorr",
+                    "salt correction as in Biopython's MeltingTemp: 0 none, 1-7",
+                    Some(d.saltcorr.to_string()),
+                ),
+                arg(
+                    "selfcomp",
+                    "the sequence is self-complementary (uses dnac1 alone)",
+                    Some(d.selfcomp.to_string()),
+                ),
+            ]
+        };
+        let d = design::Params::new(0, 0);
+        let mut details = bioai_sdk::argument_details! {
+            "design" => [
+                ("template", "the template DNA (A/C/G/T, any case)", None),
+                ("target-start", "0-based start of the region the product must span", None),
+                ("target-length", "length of that region", None),
+                ("product-min", "smallest product, bp", Some(d.product_min.to_string())),
+                ("product-max", "largest product, bp", Some(d.product_max.to_string())),
+                ("primer-min", "shortest primer, nt (10 to 36)", Some(d.primer_min.to_string())),
+                ("primer-opt", "optimal primer length, nt", Some(d.primer_opt.to_string())),
+                ("primer-max", "longest primer, nt (10 to 36)", Some(d.primer_max.to_string())),
+                ("tm-min", "lowest primer Tm, deg C", Some(json_f64(d.tm_min))),
+                ("tm-opt", "optimal primer Tm, deg C", Some(json_f64(d.tm_opt))),
+                ("tm-max", "highest primer Tm, deg C", Some(json_f64(d.tm_max))),
+                ("gc-min", "lowest primer GC fraction (0.0-1.0)", Some(json_f64(d.gc_min))),
+                ("gc-max", "highest primer GC fraction (0.0-1.0)", Some(json_f64(d.gc_max))),
+            ],
+            "check" => [
+                ("sequence", "the primer, 5'->3', 2 to 100 bases of A, C, G, T or U", None),
+                ("partner", "a second primer (e.g. the reverse one) to check the cross-dimer with", None),
+            ],
+        };
+        details.push(ToolDetail {
+            tool: "tm".into(),
+            name: None,
+            input_schema: None,
+            requires: vec![],
+            arguments: tm_args("sequence", "the primer, 5'->3': A, C, G, T or U for `nn`"),
+        });
+        details.push(ToolDetail {
+            tool: "tm-many".into(),
+            name: None,
+            input_schema: None,
+            requires: vec![],
+            arguments: tm_args(
+                "sequences",
+                "primers, one per line (or separated by spaces, commas or semicolons)",
+            ),
+        });
+        details
     }
 }
 

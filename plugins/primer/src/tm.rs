@@ -963,6 +963,9 @@ pub struct TmArgs {
     pub selfcomp: Option<bool>,
 }
 
+/// The `method` of `tm` when the call gives none.
+pub const DEFAULT_METHOD: &str = "nn";
+
 /// A resolved `tm` method, with its options and defaults applied.
 // One short-lived value per call: the size difference does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -982,7 +985,7 @@ impl Method {
             mg: args.mg.unwrap_or(d.mg),
             dntps: args.dntps.unwrap_or(d.dntps),
         };
-        let method = args.method.as_deref().unwrap_or("nn");
+        let method = args.method.as_deref().unwrap_or(DEFAULT_METHOD);
         match method.to_ascii_lowercase().as_str() {
             "nn" => {
                 let defaults = NnOptions::default();

@@ -4,6 +4,7 @@ bioai_sdk::generate!("bioai:restriction/restriction");
 
 use crate::{golden_gate, sites};
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ToolDetail};
 use exports::bioai::restriction::enzymes::{
     self as restriction, Assembly, EnzymeSites, Fragment, OverhangKind, Site, Strand,
 };
@@ -107,7 +108,10 @@ impl restriction::Guest for Restriction {
     }
 
     fn golden_gate(parts: Vec<String>, enzyme: Option<String>) -> Result<Assembly, String> {
-        let a = golden_gate::assemble(&parts, enzyme.as_deref().unwrap_or("BsaI"))?;
+        let a = golden_gate::assemble(
+            &parts,
+            enzyme.as_deref().unwrap_or(golden_gate::DEFAULT_ENZYME),
+        )?;
         Ok(Assembly {
             enzyme: a.enzyme.into(),
             sequence: a.sequence,
@@ -115,6 +119,27 @@ impl restriction::Guest for Restriction {
             order: a.order.into_iter().map(|i| i as u32).collect(),
             overhangs: a.overhangs,
         })
+    }
+}
+
+impl tool_details::Guest for Restriction {
+    fn tool_details() -> Vec<ToolDetail> {
+        bioai_sdk::argument_details! {
+            "find-sites" => [
+                ("sequence", "DNA (A/C/G/T)", None),
+                ("enzymes", "1 to 100 REBASE enzyme names, e.g. [\"EcoRI\", \"BsaI\"]", None),
+                ("circular", "treat the sequence as circular (sites and cuts may wrap)", Some("false".into())),
+            ],
+            "digest" => [
+                ("sequence", "DNA (A/C/G/T)", None),
+                ("enzymes", "1 to 100 REBASE enzyme names", None),
+                ("circular", "treat the sequence as circular (a plasmid)", Some("false".into())),
+            ],
+            "golden-gate" => [
+                ("parts", "1 to 100 DNA parts (A/C/G/T) in assembly order", None),
+                ("enzyme", "a Type IIS enzyme leaving a 5' overhang (BsaI, BsmBI, Esp3I, BbsI, SapI, ...)", Some(format!("{:?}", golden_gate::DEFAULT_ENZYME))),
+            ],
+        }
     }
 }
 

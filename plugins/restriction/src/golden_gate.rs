@@ -14,6 +14,8 @@ use bioai_sdk::ToolError;
 
 /// The most parts accepted in one assembly.
 pub const MAX_PARTS: usize = 100;
+/// The enzyme of an assembly when the call names none.
+pub const DEFAULT_ENZYME: &str = "BsaI";
 
 /// A circular assembly.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@ bioai_sdk::generate!("bioai:seq/seq");
 use crate::{fasta, fastq, gc, orfs, revcomp, stats, translate};
 use bioai_sdk::progress;
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ToolDetail};
 use exports::bioai::seq::sequence::{
     self, BaseCounts, FastaRecord, FastqRecord, Orf, SeqStats, Strand,
 };
@@ -187,6 +188,32 @@ impl sequence::Guest for Seq {
             molecular_weight_note: s.molecular_weight_note,
             gc_skew: s.gc_skew,
         })
+    }
+}
+
+impl tool_details::Guest for Seq {
+    fn tool_details() -> Vec<ToolDetail> {
+        bioai_sdk::argument_details! {
+            "translate" => [
+                ("sequence", "DNA or RNA in IUPAC letters, read in frame from the first base", None),
+                ("table", "NCBI genetic code id: 1-6, 9-16, 21-33", Some("1".into())),
+                ("to-stop", "stop at the first stop codon, leaving it out", Some("false".into())),
+            ],
+            "parse-fastq" => [
+                ("text", "the whole FASTQ file content", None),
+                ("phred-offset", "ASCII code of quality 0: 33 (Sanger, Illumina 1.8+) or 64 (Illumina 1.3-1.7)", Some(fastq::SANGER_OFFSET.to_string())),
+            ],
+            "find-orfs" => [
+                ("sequence", "DNA or RNA in IUPAC letters", None),
+                ("min-length", "shortest ORF reported, in nucleotides including the stop codon", Some(orfs::DEFAULT_MIN_LENGTH.to_string())),
+                ("both-strands", "also search the reverse complement", Some("true".into())),
+                ("table", "NCBI genetic code id for start and stop codons", Some("1".into())),
+            ],
+            "stats" => [
+                ("sequence", "DNA or RNA in IUPAC letters", None),
+                ("window", "GC-skew window in bases, at least 1", Some(stats::DEFAULT_WINDOW.to_string())),
+            ],
+        }
     }
 }
 
