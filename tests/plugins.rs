@@ -258,3 +258,38 @@ async fn a_componentize_py_component_loads_without_our_sdk() {
     let err = out.result.unwrap_err().to_string();
     assert!(err.contains("`b`"), "{err}");
 }
+
+/// Every argument of every bio tool carries a description in its input
+/// schema (from the plugin's `tool-details`), so forms and models need not
+/// parse the tool's prose; an argument added without one fails here.
+#[tokio::test]
+async fn every_bio_tool_describes_its_arguments() {
+    let names = [
+        "seq",
+        "crispr",
+        "primer",
+        "align",
+        "restriction",
+        "codon",
+        "ncbi",
+        "uniprot",
+        "ensembl",
+    ];
+    let components: Vec<_> = names.iter().map(|n| component("plugins", n)).collect();
+    let (reg, _d) = registry(&[], &components).await;
+    let mut tools = 0;
+    for tool in reg.tools().filter(|t| names.contains(&t.plugin.as_str())) {
+        tools += 1;
+        let properties = tool.input_schema["properties"].as_object();
+        for (name, schema) in properties.into_iter().flatten() {
+            assert!(
+                schema["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty()),
+                "{}: `{name}` has no description: {schema}",
+                tool.name
+            );
+        }
+    }
+    assert!(tools >= 20, "only {tools} bio tools listed");
+}

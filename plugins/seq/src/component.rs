@@ -194,6 +194,15 @@ impl sequence::Guest for Seq {
 impl tool_details::Guest for Seq {
     fn tool_details() -> Vec<ToolDetail> {
         bioai_sdk::argument_details! {
+            "gc-content" => [
+                ("sequence", "DNA or RNA in IUPAC letters (S counts as GC; other ambiguity codes as Biopython's gc_fraction)", None),
+            ],
+            "reverse-complement" => [
+                ("sequence", "DNA or RNA in IUPAC letters; case is kept, U stays RNA", None),
+            ],
+            "parse-fasta" => [
+                ("text", "the whole FASTA file content: `>id description` lines followed by sequence lines", None),
+            ],
             "translate" => [
                 ("sequence", "DNA or RNA in IUPAC letters, read in frame from the first base", None),
                 ("table", "NCBI genetic code id: 1-6, 9-16, 21-33", Some("1".into())),

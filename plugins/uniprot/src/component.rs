@@ -6,6 +6,7 @@ bioai_sdk::generate!("bioai:uniprot/uniprot");
 use crate::{DEFAULT_BASE_URL, accession, entry, entry_url, service_error};
 use bioai_sdk::http::{self, Client};
 use exports::bioai::plugin::metadata::{self, Annotations, PluginInfo, ToolInfo};
+use exports::bioai::plugin::tool_details::{self, ToolDetail};
 use exports::bioai::uniprot::uniprotkb::{self, CrossReference, Organism, ProteinEntry};
 
 /// The plugin's name, as in its policy file `policies/uniprot.toml`.
@@ -71,6 +72,16 @@ impl uniprotkb::Guest for Uniprot {
                 .map(|(database, id)| CrossReference { database, id })
                 .collect(),
         })
+    }
+}
+
+impl tool_details::Guest for Uniprot {
+    fn tool_details() -> Vec<ToolDetail> {
+        bioai_sdk::argument_details! {
+            "entry" => [
+                ("accession", "a UniProtKB accession, e.g. P69905 or A0A023GPI8 (no isoform suffix, no entry name)", None),
+            ],
+        }
     }
 }
 
