@@ -5,7 +5,9 @@
 //! published values.
 
 use bioai::registry::{CallContext, Registry};
-use bioai_e2e::{Rng, component, defaults_are_what_the_tool_uses, reference, registry};
+use bioai_e2e::{
+    Rng, assert_schema_defaults, component, defaults_are_what_the_tool_uses, reference, registry,
+};
 use serde_json::{Value, json};
 
 fn revcomp(s: &str) -> String {
@@ -91,26 +93,21 @@ async fn tools_schemas_and_metadata() {
         o.input_schema["required"],
         json!(["guide", "reference_fasta"])
     );
-    // The defaults of the public API are in the schemas, and every
-    // argument is described.
-    let props = |t: &bioai::registry::Tool| t.input_schema["properties"].clone();
-    let (dp, op) = (props(d), props(o));
-    for (p, v) in [
-        ("pam", json!("NGG")),
-        ("guide_length", json!(20)),
-        ("min_gc", json!(0.4)),
-        ("max_gc", json!(0.6)),
-        ("max_results", json!(50)),
-    ] {
-        assert_eq!(dp[p]["default"], v, "{p}");
-    }
-    assert_eq!(op["max_mismatches"]["default"], json!(4));
-    assert!(dp["sequence"].get("default").is_none());
-    for (name, props) in [("design_guides", &dp), ("off_targets", &op)] {
-        for (p, schema) in props.as_object().unwrap() {
-            assert!(schema["description"].is_string(), "{name}.{p}: {schema}");
-        }
-    }
+    // The defaults of the public API are in the schemas (that every
+    // argument is described, tests/plugins.rs checks for all bio tools).
+    assert_schema_defaults(
+        &reg,
+        "crispr.design_guides",
+        &[
+            ("sequence", json!(null)),
+            ("pam", json!("NGG")),
+            ("guide_length", json!(20)),
+            ("min_gc", json!(0.4)),
+            ("max_gc", json!(0.6)),
+            ("max_results", json!(50)),
+        ],
+    );
+    assert_schema_defaults(&reg, "crispr.off_targets", &[("max_mismatches", json!(4))]);
 }
 
 #[tokio::test]

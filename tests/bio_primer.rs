@@ -5,7 +5,9 @@
 //! documentation.
 
 use bioai::registry::{CallContext, Registry};
-use bioai_e2e::{component, defaults_are_what_the_tool_uses, reference, registry};
+use bioai_e2e::{
+    assert_schema_defaults, component, defaults_are_what_the_tool_uses, reference, registry,
+};
 use serde_json::{Value, json};
 
 /// A small deterministic PRNG (xorshift64) so every run checks the same cases.
@@ -814,34 +816,36 @@ async fn the_schema_defaults_are_what_the_tools_use() {
     )
     .await;
     // The public defaults, mirroring Biopython's Tm_NN.
-    let p = reg.tool("primer.tm").unwrap().input_schema["properties"].clone();
-    for (name, v) in [
-        ("method", json!("nn")),
-        ("table", json!("DNA_NN3")),
-        ("na_mm", json!(50.0)),
-        ("k_mm", json!(0.0)),
-        ("tris_mm", json!(0.0)),
-        ("mg_mm", json!(0.0)),
-        ("dntps_mm", json!(0.0)),
-        ("dnac1_nm", json!(25.0)),
-        ("dnac2_nm", json!(25.0)),
-        ("saltcorr", json!(5)),
-    ] {
-        assert_eq!(p[name]["default"], v, "{name}");
-    }
-    let p = reg.tool("primer.design").unwrap().input_schema["properties"].clone();
-    for (name, v) in [
-        ("product_min", json!(100)),
-        ("product_max", json!(300)),
-        ("primer_min", json!(18)),
-        ("primer_opt", json!(20)),
-        ("primer_max", json!(25)),
-        ("tm_min", json!(57.0)),
-        ("tm_opt", json!(60.0)),
-        ("tm_max", json!(63.0)),
-        ("gc_min", json!(0.4)),
-        ("gc_max", json!(0.6)),
-    ] {
-        assert_eq!(p[name]["default"], v, "{name}");
-    }
+    assert_schema_defaults(
+        &reg,
+        "primer.tm",
+        &[
+            ("method", json!("nn")),
+            ("table", json!("DNA_NN3")),
+            ("na_mm", json!(50.0)),
+            ("k_mm", json!(0.0)),
+            ("tris_mm", json!(0.0)),
+            ("mg_mm", json!(0.0)),
+            ("dntps_mm", json!(0.0)),
+            ("dnac1_nm", json!(25.0)),
+            ("dnac2_nm", json!(25.0)),
+            ("saltcorr", json!(5)),
+        ],
+    );
+    assert_schema_defaults(
+        &reg,
+        "primer.design",
+        &[
+            ("product_min", json!(100)),
+            ("product_max", json!(300)),
+            ("primer_min", json!(18)),
+            ("primer_opt", json!(20)),
+            ("primer_max", json!(25)),
+            ("tm_min", json!(57.0)),
+            ("tm_opt", json!(60.0)),
+            ("tm_max", json!(63.0)),
+            ("gc_min", json!(0.4)),
+            ("gc_max", json!(0.6)),
+        ],
+    );
 }

@@ -6,7 +6,9 @@
 //! Golden Gate assemblies built from known constructs.
 
 use bioai::registry::{CallContext, Registry};
-use bioai_e2e::{Rng, component, defaults_are_what_the_tool_uses, reference, registry};
+use bioai_e2e::{
+    Rng, assert_schema_defaults, component, defaults_are_what_the_tool_uses, reference, registry,
+};
 use serde_json::{Value, json};
 
 /// Generators only these tests need, on the shared [`Rng`].
@@ -783,6 +785,9 @@ async fn the_schema_defaults_are_what_the_tools_use() {
         "GGTCTCAGCTTGGGGGGGGGGAATGTGAGACC",
     ];
     defaults_are_what_the_tool_uses(&reg, "restriction.golden_gate", json!({"parts": parts})).await;
-    let p = reg.tool("restriction.golden_gate").unwrap().input_schema["properties"].clone();
-    assert_eq!(p["enzyme"]["default"], json!("BsaI"));
+    assert_schema_defaults(
+        &reg,
+        "restriction.golden_gate",
+        &[("enzyme", json!("BsaI"))],
+    );
 }

@@ -4,7 +4,10 @@
 //! examples (Biopython docstrings and Tutorial, the Sanger FASTQ paper).
 
 use bioai::registry::{CallContext, CallFailure, Registry};
-use bioai_e2e::{Rng, component, defaults_are_what_the_tool_uses, reference, registry, root};
+use bioai_e2e::{
+    Rng, assert_schema_defaults, component, defaults_are_what_the_tool_uses, reference, registry,
+    root,
+};
 use serde_json::{Value, json};
 
 async fn seq_registry() -> (Registry, tempfile::TempDir) {
@@ -584,13 +587,15 @@ async fn the_schema_defaults_are_what_the_tools_use() {
     }
     // The public defaults (translate table 1, to_stop false;
     // find_orfs min_length 75, both strands).
-    let props = |t: &str| reg.tool(t).unwrap().input_schema["properties"].clone();
-    assert_eq!(props("seq.translate")["table"]["default"], json!(1));
-    assert_eq!(props("seq.translate")["to_stop"]["default"], json!(false));
-    assert_eq!(props("seq.find_orfs")["min_length"]["default"], json!(75));
-    assert_eq!(
-        props("seq.find_orfs")["both_strands"]["default"],
-        json!(true)
+    assert_schema_defaults(
+        &reg,
+        "seq.translate",
+        &[("table", json!(1)), ("to_stop", json!(false))],
+    );
+    assert_schema_defaults(
+        &reg,
+        "seq.find_orfs",
+        &[("min_length", json!(75)), ("both_strands", json!(true))],
     );
     let fastq = "@r1\nACGT\n+\nII5!\n@r2\nGG\n+\n#I\n";
     defaults_are_what_the_tool_uses(&reg, "seq.parse_fastq", json!({"text": fastq})).await;

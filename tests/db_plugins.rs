@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bioai::registry::{CallContext, CallFailure, Registry, ToolOutcome};
-use bioai_e2e::{component, defaults_are_what_the_tool_uses, registry};
+use bioai_e2e::{assert_schema_defaults, component, defaults_are_what_the_tool_uses, registry};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -835,9 +835,11 @@ async fn the_schema_defaults_are_what_the_tools_use() {
         assert_eq!(seen[before].query, seen[before + 1].query, "{tool}");
     }
     // The public defaults.
-    let p =
-        |t: &str, a: &str| reg.tool(t).unwrap().input_schema["properties"][a]["default"].clone();
-    assert_eq!(p("ncbi.esearch", "retmax"), json!(20));
-    assert_eq!(p("ncbi.efetch", "rettype"), json!("fasta"));
-    assert_eq!(p("ensembl.lookup", "species"), json!("homo_sapiens"));
+    assert_schema_defaults(&reg, "ncbi.esearch", &[("retmax", json!(20))]);
+    assert_schema_defaults(&reg, "ncbi.efetch", &[("rettype", json!("fasta"))]);
+    assert_schema_defaults(
+        &reg,
+        "ensembl.lookup",
+        &[("species", json!("homo_sapiens"))],
+    );
 }

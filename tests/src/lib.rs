@@ -100,6 +100,23 @@ pub async fn http_server() -> u16 {
     port
 }
 
+/// Checks the `default` that `tool`'s input schema advertises for each
+/// argument in `expected` (values from the public API, not from
+/// our own output); `null` means the argument advertises no default.
+pub fn assert_schema_defaults(reg: &Registry, tool: &str, expected: &[(&str, serde_json::Value)]) {
+    let properties = &reg
+        .tool(tool)
+        .unwrap_or_else(|| panic!("{tool} is listed"))
+        .input_schema["properties"];
+    for (argument, value) in expected {
+        assert_eq!(
+            properties[argument]["default"], *value,
+            "{tool}.{argument}: {}",
+            properties[argument]
+        );
+    }
+}
+
 /// Checks that the `default`s `tool`'s input schema advertises are what
 /// the tool uses: a call with `required` alone and one with every
 /// advertised default given explicitly return the same result. Panics when
